@@ -1,0 +1,128 @@
+# coin toolkit - crypto prices and volatility ranking as Unix filters
+# GNU make; no configure step.  Knobs first.
+
+PREFIX	= /usr/local
+BINDIR	= $(PREFIX)/bin
+MANDIR	= $(PREFIX)/share/man
+BUILD	= build
+
+CC	= cc
+CFLAGS	= -O2 -g
+WARN	= -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-prototypes \
+	  -Wshadow -Wformat=2 -Wpointer-arith -Wvla -Wcast-qual
+WERROR	=
+STD	= -std=c11 -D_POSIX_C_SOURCE=200809L
+LDFLAGS	=
+
+# Dependencies through pkg-config; LMDB upstream ships no .pc file.
+PKG_CFLAGS != pkg-config --cflags libcurl json-c lmdb 2>/dev/null || true
+CURL_LIBS  != pkg-config --libs libcurl 2>/dev/null || echo -lcurl
+JSONC_LIBS != pkg-config --libs json-c 2>/dev/null || echo -ljson-c
+LMDB_LIBS  != pkg-config --libs lmdb 2>/dev/null || echo -llmdb
+CHECK_CFLAGS != pkg-config --cflags check 2>/dev/null || true
+CHECK_LIBS != pkg-config --libs check 2>/dev/null || \
+	      echo -lcheck -lsubunit -lm -lrt -pthread
+LIBS	= -Wl,--as-needed $(CURL_LIBS) $(JSONC_LIBS) $(LMDB_LIBS) -lm
+
+# Debian packages: what `make deps` installs when missing.
+DEBS	= build-essential pkg-config libcurl4-openssl-dev libjson-c-dev \
+	  liblmdb-dev check locales mandoc
+
+ALL_CFLAGS = $(STD) $(WARN) $(WERROR) $(CFLAGS) $(PKG_CFLAGS) -Ilibcoin -Icmd
+
+LIB_SRC	= $(wildcard libcoin/*.c)
+LIB_OBJ	= $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_HDR	= $(wildcard libcoin/*.h)
+CMDS	= $(filter-out util,$(basename $(notdir $(wildcard cmd/*.c))))
+BINS	= $(CMDS:%=$(BUILD)/%)
+UTIL_OBJ = $(BUILD)/cmd/util.o
+UNIT_SRC = $(wildcard tests/check_*.c)
+TEST_TOOLS = $(basename $(notdir $(wildcard tests/tools/*.c)))
+MAN	= $(wildcard man/*.[1-9])
+
+.PHONY: all check test unit cli deps install uninstall clean sanitize lint \
+	analyze run
+
+all: $(BINS)
+
+$(BUILD)/libcoin.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(BUILD)/%.o: %.c $(LIB_HDR) cmd/util.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/%: $(BUILD)/cmd/%.o $(UTIL_OBJ) $(BUILD)/libcoin.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UTIL_OBJ) $(BUILD)/libcoin.a \
+	    $(LIBS)
+
+$(BUILD)/check_libcoin: $(UNIT_SRC) tests/check_main.h $(BUILD)/libcoin.a
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests $(LDFLAGS) -o $@ \
+	    $(UNIT_SRC) $(BUILD)/libcoin.a $(LIBS) $(CHECK_LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcoin.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcoin.a $(LIBS)
+
+# A locale whose decimal mark is a comma, made without root.
+$(BUILD)/locale/de_DE.UTF-8:
+	@mkdir -p $(@D)
+	localedef -i de_DE -f UTF-8 $@ 2>/dev/null || test -d $@
+
+# `make check` first installs what a fresh Debian machine lacks.
+check: deps
+	$(MAKE) test
+
+test: unit cli
+
+unit: $(BUILD)/check_libcoin $(BUILD)/locale/de_DE.UTF-8
+	LOCPATH=$(CURDIR)/$(BUILD)/locale $(BUILD)/check_libcoin
+
+cli: all $(TEST_TOOLS:%=$(BUILD)/tools/%) $(BUILD)/locale/de_DE.UTF-8
+	BUILD=$(BUILD) LOCPATH=$(CURDIR)/$(BUILD)/locale sh tests/cli/run.sh
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
+      -fno-omit-frame-pointer
+sanitize: deps
+	$(MAKE) BUILD=$(BUILD)/sanitize CFLAGS="-O1 -g $(SAN)" \
+	    LDFLAGS="$(SAN)" test
+
+deps:
+	@sh .ci/deps $(DEBS)
+
+lint:
+	mandoc -Tlint -W warning $(MAN)
+	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|gets)\(' \
+	    cmd/*.c libcoin/*.c || { echo 'banned function' >&2; false; }
+	@! awk 'length > 80 { print FILENAME ":" FNR ": over 80 columns" }' \
+	    cmd/*.[ch] libcoin/*.[ch] tests/*.[ch] | grep .
+	@! nm -g --defined-only $(BUILD)/libcoin.a | \
+	    awk 'NF == 3 && $$3 !~ /^coin_/ { print "exported: " $$3 }' | grep .
+
+analyze:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --inline-suppr -Ilibcoin -Icmd libcoin cmd
+	clang --analyze -Xanalyzer -analyzer-output=text $(STD) \
+	    -Ilibcoin -Icmd $(PKG_CFLAGS) libcoin/*.c cmd/*.c
+	rm -f *.plist
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man7
+	cp -f $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MAN); do \
+		s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+uninstall:
+	for b in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for m in $(MAN); do \
+		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; \
+	done
+
+clean:
+	rm -rf $(BUILD)
+
+.SECONDARY:

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: ISC */
+/* coinstore.c - the price history in LMDB: ingest, query and care */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "coin.h"
+#include "util.h"
+
+#define BATCH_MAX	100000	/* ticks pending before a bulk commit */
+#define GRACE_MS	20	/* a pause this long ends a live batch */
+
+enum mode { INGEST, DUMP, PAIRS, STATS, CHECK, PRUNE, BACKUP };
+
+struct opts {
+	enum mode	 mode;
+	int		 modes;		/* how many were asked for */
+	const char	*db;
+	int		 quiet;
+	int		 strict;
+	int		 latest;
+	int		 ranged;	/* --since or --until given */
+	int64_t		 since;
+	int64_t		 until;
+	int64_t		 age;
+	const char	*backup;
+};
+
+struct ingest {
+	struct coin_store	*s;
+	struct coin_batch	*b;
+	const struct opts	*o;
+	size_t			 open_start;	/* where the open batch begins */
+	int64_t			 open_ts;
+	int			 status;
+};
+
+static void	usage(void) __attribute__((noreturn));
+static int	ingest(struct coin_store *, const struct opts *, char **,
+		    int);
+static int	dump(struct coin_store *, const struct opts *, char **, int);
+
+static volatile sig_atomic_t stopsig;
+
+static const char usage_text[] =
+    "usage: coinstore [-q] [--strict] [--db PATH] [FILE ...]\n"
+    "       coinstore --dump [--latest] [--since T] [--until T] "
+    "[--db PATH] [PAIR ...]\n"
+    "       coinstore --pairs | --stats | --check [--db PATH]\n"
+    "       coinstore --prune AGE | --backup DIR [--db PATH]\n";
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(EX_USAGE);
+}
+
+static void
+onsignal(int sig)
+{
+	stopsig = sig;
+}
+
+static void
+set_mode(struct opts *o, enum mode m)
+{
+	o->mode = m;
+	o->modes++;
+}
+
+static int64_t
+opt_time(const char *name, const char *arg)
+{
+	char why[COIN_ERRBUF];
+	int64_t ts;
+
+	if (coin_time_parse(arg, now_secs(), &ts, why) != 0) {
+		warnx("--%s: %s", name, why);
+		usage();
+	}
+	return ts;
+}
+
+/* Commit the pending ticks, then echo them: only durable data goes out. */
+static int
+commit(struct ingest *in)
+{
+	struct coin_tick t;
+	char buf[COIN_RECBUF];
+	size_t i, n = coin_batch_len(in->b);
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if ((rc = coin_store_put_batch(in->s, in->b)) != 0) {
+		warnx("%s: commit: %s", coin_store_dir(in->s),
+		    coin_strerror(rc));
+		in->status = worse(in->status, coin_exit_status(rc));
+		return -1;
+	}
+	for (i = 0; i < n && !in->o->quiet; i++) {
+		coin_batch_get(in->b, i, &t);
+		if (out_write(buf, coin_tick_format(&t, buf),
+		    &in->status) != 0)
+			break;
+	}
+	if (!in->o->quiet && fflush(stdout) == EOF)
+		(void)out_write("", 0, &in->status);
+	coin_batch_truncate(in->b, 0);
+	in->open_start = 0;
+	return 0;
+}
+
+/* Add a good tick, ending transactions only between batches. */
+static int
+add(struct ingest *in, const struct coin_tick *t)
+{
+	size_t n = coin_batch_len(in->b);
+	int rc;
+
+	if (n > 0 && t->ts != in->open_ts) {
+		in->open_start = n;
+		if (n >= BATCH_MAX && commit(in) != 0)
+			return -1;
+	} else if (n - in->open_start >= BATCH_MAX && commit(in) != 0)
+		return -1;	/* one batch larger than the bulk size */
+	in->open_ts = t->ts;
+	if ((rc = coin_batch_add(in->b, t)) != 0)
+		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
+	return 0;
+}
+
+/* Report a bad line; with --strict, drop the open batch and stop. */
+static int
+bad(struct ingest *in, struct coin_reader *r, const char *why)
+{
+	warnx("%s:%zu: %s", coin_reader_name(r), coin_reader_lineno(r), why);
+	in->status = worse(in->status, EX_DATAERR);
+	if (!in->o->strict)
+		return 0;
+	coin_batch_truncate(in->b, in->open_start);
+	return -1;
+}
+
+/* Read one input; returns -1 when ingest must stop. */
+static int
+ingest_file(struct ingest *in, struct coin_reader *r)
+{
+	struct coin_tick t;
+	char why[COIN_ERRBUF];
+	const char *line;
+	size_t len;
+	int rc;
+
+	for (;;) {
+		if (stopsig)
+			return -1;
+		if (coin_batch_len(in->b) > 0 &&
+		    !coin_reader_ready(r, GRACE_MS) && commit(in) != 0)
+			return -1;
+		rc = coin_reader_next(r, &line, &len);
+		if (rc == 0)
+			return 0;
+		if (rc == EINTR)
+			continue;
+		if (rc == COIN_ELONG || rc == COIN_ENUL) {
+			if (bad(in, r, coin_strerror(rc)) != 0)
+				return -1;
+			continue;
+		}
+		if (rc != 1) {
+			warnx("%s: %s", coin_reader_name(r), coin_strerror(rc));
+			in->status = worse(in->status, EX_IOERR);
+			return -1;
+		}
+		if (coin_tick_parse(line, len, now_secs(), &t, why) != 0) {
+			if (bad(in, r, why) != 0)
+				return -1;
+			continue;
+		}
+		if (add(in, &t) != 0)
+			return -1;
+	}
+}
+
+static int
+ingest(struct coin_store *s, const struct opts *o, char **files, int nfiles)
+{
+	static char *stdin_only[] = { "-" };
+	struct ingest in = { s, NULL, o, 0, 0, 0 };
+	struct coin_reader *r;
+	struct sigaction sa;
+	int i, rc, stopped = 0;
+
+	if (nfiles == 0) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	/* Storing goes on when the reader of the echo has gone. */
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = onsignal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if ((rc = coin_batch_new(&in.b)) != 0)
+		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
+	for (i = 0; i < nfiles && !stopped; i++) {
+		if ((rc = coin_reader_open(&r, files[i])) != 0) {
+			warnx("%s: %s", files[i], strerror(rc));
+			in.status = worse(in.status, EX_NOINPUT);
+			continue;
+		}
+		stopped = ingest_file(&in, r) != 0;
+		coin_reader_close(r);
+	}
+	/* A stop for a bad line under --strict has dropped the open batch. */
+	if (coin_batch_len(in.b) > 0 && in.status != EX_IOERR)
+		(void)commit(&in);
+	coin_batch_free(in.b);
+	return in.status;
+}
+
+struct dumper {
+	int	 status;
+	size_t	 found;
+};
+
+static int
+dump_tick(const struct coin_tick *t, void *arg)
+{
+	struct dumper *d = arg;
+	char buf[COIN_RECBUF];
+
+	d->found++;
+	return out_write(buf, coin_tick_format(t, buf), &d->status);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+dump(struct coin_store *s, const struct opts *o, char **pairs, int npairs)
+{
+	struct dumper d = { 0, 0 };
+	int i, rc;
+
+	if (npairs == 0) {
+		rc = coin_store_ticks(s, NULL, o->since, o->until, o->latest,
+		    dump_tick, &d);
+		if (rc < 0 || rc > 1)
+			goto fail;
+		return d.status;
+	}
+	qsort(pairs, (size_t)npairs, sizeof(*pairs), cmp_str);
+	for (i = 0; i < npairs; i++) {
+		if (i > 0 && strcmp(pairs[i], pairs[i - 1]) == 0)
+			continue;
+		d.found = 0;
+		rc = coin_store_ticks(s, pairs[i], o->since, o->until,
+		    o->latest, dump_tick, &d);
+		if (rc < 0 || rc > 1)
+			goto fail;
+		if (rc == 1)
+			break;
+		if (d.found == 0)
+			warnx("%s: no ticks%s", pairs[i],
+			    o->ranged ? " in that period" : "");
+	}
+	return d.status;
+fail:
+	warnx("%s: %s", coin_store_dir(s), coin_strerror(rc));
+	return worse(d.status, coin_exit_status(rc));
+}
+
+static int
+print_pair(const struct coin_pairinfo *p, void *arg)
+{
+	char buf[COIN_RECBUF];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+	    "{\"pair\":\"%s\",\"n\":%" PRIu64 ",\"first\":%" PRId64
+	    ",\"last\":%" PRId64 "}\n", p->pair, p->n, p->first, p->last);
+	return out_write(buf, (size_t)n, arg);
+}
+
+/* Write s as a JSON string: paths may hold quotes or control bytes. */
+static void
+put_json_string(const char *s, int *status)
+{
+	char buf[8];
+
+	out_write("\"", 1, status);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			buf[0] = '\\';
+			buf[1] = (char)c;
+			out_write(buf, 2, status);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(buf, sizeof(buf), "\\u%04x", c);
+			out_write(buf, 6, status);
+		} else
+			out_write(s, 1, status);
+	}
+	out_write("\"", 1, status);
+}
+
+static int
+print_info(struct coin_store *s, const struct coin_storeinfo *i,
+    const char *first)
+{
+	char buf[COIN_RECBUF];
+	int status = 0, n;
+
+	n = snprintf(buf, sizeof(buf), "{%s\"db\":", first);
+	out_write(buf, (size_t)n, &status);
+	put_json_string(coin_store_dir(s), &status);
+	n = snprintf(buf, sizeof(buf), ",\"schema\":%u,\"ticks\":%" PRIu64
+	    ",\"pairs\":%" PRIu64 ",\"first\":%" PRId64 ",\"last\":%" PRId64
+	    ",\"stats\":%" PRIu64 ",\"stat_times\":%" PRIu64
+	    ",\"latest\":%" PRId64 ",\"map_size\":%" PRIu64
+	    ",\"map_used\":%" PRIu64 ",\"page_size\":%" PRIu64 "}\n",
+	    i->schema, i->ticks, i->pairs, i->first_ts, i->last_ts, i->stats,
+	    i->stat_times, i->latest, i->map_size, i->map_used, i->page_size);
+	out_write(buf, (size_t)n, &status);
+	return status;
+}
+
+static void
+print_fault(const char *what, void *arg)
+{
+	warnx("%s: %s", coin_store_dir(arg), what);
+}
+
+static int
+care(struct coin_store *s, const struct opts *o)
+{
+	struct coin_storeinfo info;
+	char buf[COIN_RECBUF];
+	uint64_t nt, ns;
+	int64_t cutoff;
+	int rc, status = 0;
+
+	switch (o->mode) {
+	case PAIRS:
+		rc = coin_store_pairs(s, print_pair, &status);
+		break;
+	case STATS:
+		if ((rc = coin_store_info(s, &info)) == 0)
+			status = print_info(s, &info, "");
+		break;
+	case CHECK:
+		rc = coin_store_check(s, print_fault, s, &info);
+		if (rc == 0)
+			status = print_info(s, &info, "\"check\":\"ok\",");
+		else if (rc == COIN_ECORRUPT) {
+			warnx("%s: check failed: the store is damaged; "
+			    "restore a --backup", coin_store_dir(s));
+			return EX_IOERR;
+		}
+		break;
+	case PRUNE:
+		cutoff = now_secs() - o->age;
+		rc = coin_store_prune(s, cutoff, &nt, &ns);
+		if (rc == 0) {
+			int n = snprintf(buf, sizeof(buf),
+			    "{\"before\":%" PRId64 ",\"ticks\":%" PRIu64
+			    ",\"stats\":%" PRIu64 "}\n", cutoff, nt, ns);
+			out_write(buf, (size_t)n, &status);
+		}
+		break;
+	case BACKUP:
+		rc = coin_store_backup(s, o->backup);
+		if (rc == EEXIST)
+			errx(EX_CANTCREAT, "%s: holds a data.mdb already",
+			    o->backup);
+		if (rc > 0 && rc != ENOSPC && rc != EIO)
+			errx(EX_CANTCREAT, "%s: %s", o->backup, strerror(rc));
+		if (rc != 0)
+			errx(coin_exit_status(rc), "%s: %s", o->backup,
+			    coin_strerror(rc));
+		break;
+	default:
+		rc = COIN_EUSAGE;
+	}
+	if (rc < 0 || rc > 1) {
+		warnx("%s: %s", coin_store_dir(s), coin_strerror(rc));
+		return worse(status, coin_exit_status(rc));
+	}
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum {
+		O_BACKUP = 256, O_CHECK, O_DB, O_DUMP, O_LATEST, O_PAIRS,
+		O_PRUNE, O_SINCE, O_STATS, O_STRICT, O_UNTIL, O_VERSION
+	};
+	static const struct option longopts[] = {
+		{ "backup",	required_argument,	NULL, O_BACKUP },
+		{ "check",	no_argument,		NULL, O_CHECK },
+		{ "db",		required_argument,	NULL, O_DB },
+		{ "dump",	no_argument,		NULL, O_DUMP },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "latest",	no_argument,		NULL, O_LATEST },
+		{ "pairs",	no_argument,		NULL, O_PAIRS },
+		{ "prune",	required_argument,	NULL, O_PRUNE },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "since",	required_argument,	NULL, O_SINCE },
+		{ "stats",	no_argument,		NULL, O_STATS },
+		{ "strict",	no_argument,		NULL, O_STRICT },
+		{ "until",	required_argument,	NULL, O_UNTIL },
+		{ "version",	no_argument,		NULL, O_VERSION },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct opts o = { .mode = INGEST, .since = INT64_MIN,
+	    .until = INT64_MAX };
+	struct coin_store *s;
+	char why[COIN_ERRBUF];
+	int ch, i, status, flags;
+
+	setlocale(LC_ALL, "");
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return finish_stdout(0);
+		case 'q':
+			o.quiet = 1;
+			break;
+		case O_BACKUP:
+			set_mode(&o, BACKUP);
+			o.backup = optarg;
+			break;
+		case O_CHECK:
+			set_mode(&o, CHECK);
+			break;
+		case O_DB:
+			o.db = optarg;
+			break;
+		case O_DUMP:
+			set_mode(&o, DUMP);
+			break;
+		case O_LATEST:
+			o.latest = 1;
+			break;
+		case O_PAIRS:
+			set_mode(&o, PAIRS);
+			break;
+		case O_PRUNE:
+			set_mode(&o, PRUNE);
+			if (coin_duration_parse(optarg, &o.age, why) != 0) {
+				warnx("--prune: %s", why);
+				usage();
+			}
+			break;
+		case O_SINCE:
+			o.since = opt_time("since", optarg);
+			o.ranged = 1;
+			break;
+		case O_STATS:
+			set_mode(&o, STATS);
+			break;
+		case O_STRICT:
+			o.strict = 1;
+			break;
+		case O_UNTIL:
+			o.until = opt_time("until", optarg);
+			o.ranged = 1;
+			break;
+		case O_VERSION:
+			print_version("coinstore");
+		default:
+			option_error(ch, argv);
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (o.modes > 1) {
+		warnx("--dump, --pairs, --stats, --check, --prune and "
+		    "--backup go one at a time");
+		usage();
+	}
+	if ((o.ranged || o.latest) && o.mode != DUMP) {
+		warnx("--since, --until and --latest go with --dump");
+		usage();
+	}
+	if ((o.quiet || o.strict) && o.mode != INGEST) {
+		warnx("-q and --strict go with ingest");
+		usage();
+	}
+	if (argc > 0 && o.mode != INGEST && o.mode != DUMP) {
+		warnx("unexpected operand: %s", argv[0]);
+		usage();
+	}
+	if (o.mode == DUMP)
+		for (i = 0; i < argc; i++)
+			if (coin_pair_valid(argv[i], strlen(argv[i]),
+			    why) != 0) {
+				warnx("%s", why);
+				usage();
+			}
+	if (o.since > o.until) {
+		warnx("--since is after --until");
+		usage();
+	}
+	if (o.mode == INGEST || o.mode == PRUNE)
+		flags = COIN_STORE_CREATE;
+	else if (o.mode == BACKUP)
+		flags = 0;
+	else
+		flags = COIN_STORE_RDONLY;
+	s = open_store(o.db, flags);
+	if (o.mode == INGEST)
+		status = ingest(s, &o, argv, argc);
+	else if (o.mode == DUMP)
+		status = dump(s, &o, argv, argc);
+	else
+		status = care(s, &o);
+	coin_store_close(s);
+	status = finish_stdout(status);
+	if (stopsig != 0) {
+		signal(stopsig, SIG_DFL);
+		raise(stopsig);
+	}
+	return status;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: ISC */
+/* util.c - helpers for the commands: store opening, stdout, statuses */
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "util.h"
+
+static int
+rankof(int status)
+{
+	switch (status) {
+	case 0:
+		return 0;
+	case EX_DATAERR:
+		return 1;
+	case EX_NOINPUT:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+int
+worse(int a, int b)
+{
+	return rankof(b) > rankof(a) ? b : a;
+}
+
+int64_t
+now_secs(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		err(EX_SOFTWARE, "clock_gettime");
+	return (int64_t)ts.tv_sec;
+}
+
+void
+print_version(const char *prog)
+{
+	printf("%s %s\n", prog, COIN_VERSION);
+	exit(finish_stdout(0));
+}
+
+struct coin_store *
+open_store(const char *db, int flags)
+{
+	struct coin_store *s;
+	char path[PATH_MAX];
+	int creating = (flags & COIN_STORE_CREATE) != 0, e;
+
+	if (coin_store_path(db, path, sizeof(path)) != 0)
+		errx(creating ? EX_CANTCREAT : EX_NOINPUT,
+		    "no store: set COIN_DB, XDG_DATA_HOME or HOME, "
+		    "or give --db");
+	errno = 0;
+	if ((e = coin_store_open(&s, path, flags)) == 0)
+		return s;
+	switch (e) {
+	case COIN_ECREATE:
+		errx(EX_CANTCREAT, "%s: cannot create store: %s", path,
+		    strerror(errno));
+	case COIN_ENOSTORE:
+		errx(EX_NOINPUT, "%s: no store here (nothing stored yet, "
+		    "or set COIN_DB or --db)", path);
+	case COIN_ESCHEMA:
+		errx(EX_IOERR, "%s: store written by another version of "
+		    "coinstore (unknown schema); this one is %s", path,
+		    COIN_VERSION);
+	}
+	errx(coin_exit_status(e), "%s: %s", path, coin_strerror(e));
+}
+
+static int stdout_failed;
+
+int
+out_write(const char *buf, size_t len, int *status)
+{
+	if (stdout_failed)
+		return -1;
+	if (fwrite(buf, 1, len, stdout) == len)
+		return 0;
+	stdout_failed = 1;
+	if (errno != EPIPE) {
+		warn("stdout");
+		*status = worse(*status, EX_IOERR);
+	}
+	return -1;
+}
+
+int
+finish_stdout(int status)
+{
+	int failed = fflush(stdout) == EOF || ferror(stdout);
+	int e = errno;
+
+	if (fclose(stdout) == EOF && !failed) {
+		failed = 1;
+		e = errno;
+	}
+	if (failed && !stdout_failed && e != EPIPE) {
+		errno = e;
+		warn("stdout");
+		return worse(status, EX_IOERR);
+	}
+	return status;
+}
+
+void
+option_error(int ch, char *const argv[])
+{
+	extern int optind, optopt;
+	const char *arg = argv[optind - 1];
+
+	if (ch == ':')
+		warnx("option %s needs a value", arg);
+	else if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+		warnx("unknown option -%c", optopt);
+	else
+		warnx("unknown option %s", arg);
+}
+
+void *
+emalloc(size_t n)
+{
+	void *p;
+
+	if ((p = malloc(n)) == NULL)
+		err(EX_SOFTWARE, "malloc");
+	return p;
+}

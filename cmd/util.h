@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: ISC */
+/* util.h - helpers for the commands only: these may print and exit */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coin.h"
+
+/* The worse of two exit statuses: 74 over 66 over 65 over 0. */
+int	worse(int a, int b);
+
+/* The current Unix time; exits 70 if the clock cannot be read. */
+int64_t	now_secs(void);
+
+/* Print "PROG VERSION" and exit 0. */
+void	print_version(const char *prog) __attribute__((noreturn));
+
+/*
+ * Open the store named by db (or the environment) with COIN_STORE_*
+ * flags; on failure print why and exit with the contract's status.
+ */
+struct coin_store *open_store(const char *db, int flags);
+
+/*
+ * Flush and close stdout.  Returns status, or 74 after a message when
+ * writing failed (a reader that went away is not a failure).
+ */
+int	finish_stdout(int status);
+
+/*
+ * Write len bytes to stdout.  Returns 0, or -1 once stdout has failed
+ * (reported once, *status made 74 unless the reader went away).
+ */
+int	out_write(const char *buf, size_t len, int *status);
+
+/*
+ * Say in one line what was wrong with the option getopt_long() just
+ * refused (ch is '?' or ':', with ":" leading the option string).
+ */
+void	option_error(int ch, char *const argv[]);
+
+/* Exit-on-failure allocation. */
+void	*emalloc(size_t n);
+
+#endif /* UTIL_H */

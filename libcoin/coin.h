@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: ISC */
+/* coin.h - the one public header of libcoin: records, times, the store */
+#ifndef COIN_H
+#define COIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define COIN_VERSION	"0.1.0"
+
+#define COIN_PAIR_MAX	200		/* bytes in a pair, at most */
+#define COIN_LINE_MAX	(1024 * 1024)	/* bytes in an input line, at most */
+#define COIN_ERRBUF	256		/* room for a detailed reason */
+#define COIN_DEPTH_MAX	32		/* JSON nesting, at most */
+#define COIN_TS_MIN	1230768000	/* 2009-01-01T00:00:00Z */
+#define COIN_RECBUF	640		/* room for one formatted record */
+
+/*
+ * Errors.  Functions return 0, a negative COIN_E* code, an LMDB code
+ * (also negative, below -30000) or a positive errno value.
+ * coin_strerror() names any of them.
+ */
+#define COIN_EBADREC	(-1)	/* a record broke the rules; see errbuf */
+#define COIN_ELONG	(-2)	/* line longer than COIN_LINE_MAX */
+#define COIN_ENUL	(-3)	/* NUL byte in a line */
+#define COIN_ESCHEMA	(-4)	/* store written by an unknown schema */
+#define COIN_ECORRUPT	(-5)	/* store damaged */
+#define COIN_ENOSTORE	(-6)	/* no store at that path */
+#define COIN_ECREATE	(-7)	/* store could not be created; errno kept */
+#define COIN_ENOMEM	(-8)	/* out of memory */
+#define COIN_EUSAGE	(-9)	/* a bad argument to a libcoin call */
+
+/* Name error e, whatever its source; the string is static. */
+const char	*coin_strerror(int e);
+/* Map error e to the sysexits(3) status the contract gives it. */
+int		 coin_exit_status(int e);
+
+/* ------------------------------------------------------------------ */
+/* Records (contract section 1). */
+
+struct coin_tick {
+	char	 pair[COIN_PAIR_MAX + 1];
+	int64_t	 ts;
+	double	 price;
+};
+
+/* Fields that are NAN are absent (n < 2 has no stddev, n == 0 no mean). */
+struct coin_stat {
+	char	 pair[COIN_PAIR_MAX + 1];
+	int64_t	 ts;
+	int64_t	 window;
+	int64_t	 n;
+	double	 mean;
+	double	 stddev;
+	double	 min;
+	double	 max;
+	double	 last;
+};
+
+/*
+ * Check that pair obeys the rules of contract section 1 (1 to 200
+ * printable ASCII bytes, no space, quote or backslash, exactly one '/').
+ * Returns 0, or COIN_EBADREC with the reason in errbuf when not NULL.
+ */
+int	coin_pair_valid(const char *pair, size_t len, char *errbuf);
+
+/*
+ * Parse one line (without its newline) as a tick.  now is the current
+ * Unix time, which bounds ts from above.  Returns 0 and fills *t, or
+ * COIN_EBADREC with the reason in errbuf (COIN_ERRBUF bytes).
+ */
+int	coin_tick_parse(const char *line, size_t len, int64_t now,
+	    struct coin_tick *t, char *errbuf);
+
+/* Parse one line as a stat (or rank) record; as coin_tick_parse(). */
+int	coin_stat_parse(const char *line, size_t len, int64_t now,
+	    struct coin_stat *s, char *errbuf);
+
+/*
+ * Format t as one canonical NDJSON line ending in LF into buf of
+ * COIN_RECBUF bytes, whatever the locale.  Returns its length.
+ */
+size_t	coin_tick_format(const struct coin_tick *t, char *buf);
+
+/* Format s as one canonical stat line; as coin_tick_format(). */
+size_t	coin_stat_format(const struct coin_stat *s, char *buf);
+
+/*
+ * Write the shortest text that reads back as exactly d (or "null" when
+ * d is not finite) into buf of at least 32 bytes, with '.' as the
+ * decimal mark whatever the locale.  Returns its length.
+ */
+size_t	coin_double_format(double d, char *buf);
+
+/* ------------------------------------------------------------------ */
+/* Line input (contract section 5). */
+
+struct coin_reader;		/* opaque */
+
+/*
+ * Open path for reading lines ("-" is standard input, named "<stdin>").
+ * Returns 0 with *rp to release with coin_reader_close(), or an errno.
+ */
+int	coin_reader_open(struct coin_reader **rp, const char *path);
+
+/*
+ * Read the next line.  Returns 1 with *line (without LF or CRLF, valid
+ * until the next call) and *len; 0 at end of input; COIN_ELONG or
+ * COIN_ENUL for a line that was consumed and must be reported; or an
+ * errno for a read error.  A last line without LF counts as a line.
+ */
+int	coin_reader_next(struct coin_reader *r, const char **line,
+	    size_t *len);
+
+/* Number of the line last returned, counting from 1. */
+size_t	coin_reader_lineno(const struct coin_reader *r);
+
+/* The name used in messages: the path, or "<stdin>". */
+const char *coin_reader_name(const struct coin_reader *r);
+
+/*
+ * Tell whether more input is ready without blocking: 1 if a line is
+ * buffered or the descriptor is readable within wait_ms, else 0.
+ */
+int	coin_reader_ready(struct coin_reader *r, int wait_ms);
+
+/* Close r (not standard input's descriptor) and free it. */
+void	coin_reader_close(struct coin_reader *r);
+
+/* ------------------------------------------------------------------ */
+/* Durations and times (contract section 2). */
+
+/*
+ * Parse a duration: "90s", "15m", "24h", "7d", "2w", sums of them
+ * ("1h30m") or plain seconds.  Returns 0 and *secs (>= 0), or
+ * COIN_EBADREC with the reason in errbuf.
+ */
+int	coin_duration_parse(const char *s, int64_t *secs, char *errbuf);
+
+/*
+ * Parse a time: plain Unix seconds, an RFC 3339 instant, or a duration
+ * with a unit meaning that long before now.  As coin_duration_parse().
+ */
+int	coin_time_parse(const char *s, int64_t now, int64_t *ts,
+	    char *errbuf);
+
+/*
+ * Parse an RFC 3339 instant of len bytes ("2024-10-21T10:55:00Z",
+ * offsets and fractions allowed; fractions are dropped).  Returns 0
+ * and *ts, or COIN_EBADREC.
+ */
+int	coin_rfc3339_parse(const char *s, size_t len, int64_t *ts);
+
+/* Write ts as "YYYY-MM-DDTHH:MM:SSZ" into buf of 32 bytes. */
+size_t	coin_rfc3339_format(int64_t ts, char *buf);
+
+/* ------------------------------------------------------------------ */
+/* The store (contract section 3). */
+
+struct coin_store;		/* opaque */
+
+#define COIN_STORE_CREATE	0x1	/* create the store if missing */
+#define COIN_STORE_RDONLY	0x2	/* open for reading only */
+
+/*
+ * The store's directory: path if not NULL, else $COIN_DB, else
+ * $XDG_DATA_HOME/coin, else $HOME/.local/share/coin.  Returns 0 and a
+ * string in buf of size bufsz, or COIN_EUSAGE when no HOME is known or
+ * the path does not fit.
+ */
+int	coin_store_path(const char *path, char *buf, size_t bufsz);
+
+/*
+ * Open the store in directory path with COIN_STORE_* flags.  Creating
+ * makes the directory (mode 0700) and its parents.  Stale reader slots
+ * are cleared.  On success *sp holds a handle to release with
+ * coin_store_close().  Returns 0, COIN_ENOSTORE, COIN_ESCHEMA,
+ * COIN_ECORRUPT, COIN_ECREATE (errno then tells why), an LMDB code or
+ * an errno.
+ */
+int	coin_store_open(struct coin_store **sp, const char *path, int flags);
+
+/* As coin_store_open() with the initial map size in bytes (tests). */
+int	coin_store_open_size(struct coin_store **sp, const char *path,
+	    int flags, size_t mapsize);
+
+/* Close the store; s may be NULL. */
+void	coin_store_close(struct coin_store *s);
+
+/*
+ * A batch of pending ticks, kept compactly in arrival order until it is
+ * stored.  Returns 0 with *bp to release with coin_batch_free(), or
+ * COIN_ENOMEM.
+ */
+struct coin_batch;		/* opaque */
+int	coin_batch_new(struct coin_batch **bp);
+/* Append a copy of t.  Returns 0 or COIN_ENOMEM. */
+int	coin_batch_add(struct coin_batch *b, const struct coin_tick *t);
+/* The number of ticks in b. */
+size_t	coin_batch_len(const struct coin_batch *b);
+/* Copy the i-th tick added (0 <= i < length) into *t. */
+void	coin_batch_get(const struct coin_batch *b, size_t i,
+	    struct coin_tick *t);
+/* Keep the first n ticks of b (n <= length), and the memory for reuse. */
+void	coin_batch_truncate(struct coin_batch *b, size_t n);
+/* Release b; b may be NULL. */
+void	coin_batch_free(struct coin_batch *b);
+
+/*
+ * Store the ticks of b in one durable transaction: all or none.  A tick
+ * with a stored (pair, ts) replaces it, and of two in b the later wins.
+ * The map grows when it is full.  Returns 0 or an error; b is unchanged.
+ */
+int	coin_store_put_batch(struct coin_store *s, struct coin_batch *b);
+
+/* Called for each record a query finds; nonzero stops the walk. */
+typedef int	coin_tick_fn(const struct coin_tick *t, void *arg);
+
+/*
+ * Call fn for each stored tick of pair (all pairs when pair is NULL)
+ * with since <= ts <= until, in (pair, ts) order, from one consistent
+ * snapshot.  With latest, only the newest such tick of each pair.
+ * Returns 0, fn's nonzero value, or an error.
+ */
+int	coin_store_ticks(struct coin_store *s, const char *pair,
+	    int64_t since, int64_t until, int latest, coin_tick_fn *fn,
+	    void *arg);
+
+/* One pair's summary, as --pairs prints it. */
+struct coin_pairinfo {
+	char	 pair[COIN_PAIR_MAX + 1];
+	uint64_t n;
+	int64_t	 first;
+	int64_t	 last;
+};
+
+typedef int	coin_pair_fn(const struct coin_pairinfo *p, void *arg);
+
+/* Call fn for each stored pair in order; as coin_store_ticks(). */
+int	coin_store_pairs(struct coin_store *s, coin_pair_fn *fn, void *arg);
+
+/*
+ * Store the stats s[0..n-1] and move latest forward to the newest of
+ * their ts, in one durable transaction.  A stat for a stored (ts, pair)
+ * replaces it.  Returns 0 or an error.
+ */
+int	coin_store_put_stats(struct coin_store *s, const struct coin_stat *st,
+	    size_t n);
+
+typedef int	coin_stat_fn(const struct coin_stat *st, void *arg);
+
+/*
+ * Call fn for each stat stored at ts in rank order (stddev descending,
+ * then pair; pairs without a stddev last).  Returns as
+ * coin_store_ticks().
+ */
+int	coin_store_stats_at(struct coin_store *s, int64_t ts, coin_stat_fn *fn,
+	    void *arg);
+
+/*
+ * The newest ts that has stats at or before at (INT64_MAX for the
+ * latest pointer).  Returns 0 and *ts, MDB_NOTFOUND (-30798) when there
+ * is none, or an error.
+ */
+int	coin_store_stat_time(struct coin_store *s, int64_t at, int64_t *ts);
+
+/* What --stats reports. */
+struct coin_storeinfo {
+	uint64_t ticks;
+	uint64_t pairs;
+	uint64_t stats;
+	uint64_t stat_times;
+	int64_t	 latest;	/* 0 when none */
+	int64_t	 first_ts;	/* oldest tick, 0 when none */
+	int64_t	 last_ts;	/* newest tick, 0 when none */
+	uint64_t map_size;
+	uint64_t map_used;
+	uint64_t page_size;
+	unsigned schema;
+};
+
+/* Fill *info from one snapshot.  Returns 0 or an error. */
+int	coin_store_info(struct coin_store *s, struct coin_storeinfo *info);
+
+/* Called by coin_store_check() for each fault found. */
+typedef void	coin_fault_fn(const char *what, void *arg);
+
+/*
+ * Walk the whole store and verify that every key and value decodes and
+ * that the indexes agree, calling fn for each fault.  Returns 0,
+ * COIN_ECORRUPT when a fault was found, or an error.  *info is filled.
+ */
+int	coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
+	    struct coin_storeinfo *info);
+
+/*
+ * Delete ticks and stats with ts < cutoff, in transactions of bounded
+ * size.  Returns 0 and the counts deleted, or an error (what was
+ * committed before it stays deleted).
+ */
+int	coin_store_prune(struct coin_store *s, int64_t cutoff,
+	    uint64_t *nticks, uint64_t *nstats);
+
+/*
+ * Write a consistent, compacted copy of the store into directory dir
+ * (created 0700 if missing; it must hold no data.mdb yet) while
+ * writers go on.  Returns 0 or an error.
+ */
+int	coin_store_backup(struct coin_store *s, const char *dir);
+
+/* The store's directory, as opened. */
+const char *coin_store_dir(const struct coin_store *s);
+
+#endif /* COIN_H */

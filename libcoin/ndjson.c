@@ -1,0 +1,823 @@
+/* SPDX-License-Identifier: ISC */
+/* ndjson.c - strict parsing and canonical writing of tick and stat records */
+#include <errno.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coin_int.h"
+
+/*
+ * json-c is lenient where the contract is not (it takes NaN, clamps big
+ * integers, lets duplicate keys overwrite, accepts trailing text), and
+ * records are flat, so they get a small strict RFC 8259 parser of their
+ * own: it validates the whole line, UTF-8 included, and hands back the
+ * raw text of the fields asked for.
+ */
+
+enum jtype { J_NONE, J_STR, J_NUM, J_TRUE, J_FALSE, J_NULL, J_OBJ, J_ARR };
+
+struct jval {
+	enum jtype	 type;
+	const char	*s;		/* raw text; strings without quotes */
+	size_t		 len;
+	int		 escaped;	/* a string holding '\' escapes */
+	int		 integer;	/* a number without fraction or exponent */
+};
+
+struct jp {
+	const char	*base;
+	const char	*p;
+	const char	*end;
+	char		*errbuf;
+	int		 depth;
+};
+
+#define NFIELDS_MAX	10
+
+static int	jfail(struct jp *, const char *);
+static void	jws(struct jp *);
+static int	jutf8(struct jp *);
+static int	jstring(struct jp *, struct jval *);
+static int	jnumber(struct jp *, struct jval *);
+static int	jlit(struct jp *, const char *, enum jtype, struct jval *);
+static int	jvalue(struct jp *, struct jval *);
+static int	jcontainer(struct jp *, char, struct jval *);
+static int	jrecord(const char *, size_t, const char *const *, int,
+		    struct jval *, char *);
+static size_t	junescape(const struct jval *, char *, size_t);
+static int	get_pair(const struct jval *, char *, char *);
+static int	get_int(const struct jval *, const char *, int64_t *, char *);
+static int	get_ts(const struct jval *, int64_t, int64_t *, char *);
+static int	get_num(const struct jval *, const char *, int, double *,
+		    char *);
+static size_t	put_str(char *, size_t, const char *);
+
+static int
+jfail(struct jp *j, const char *what)
+{
+	return coin_reason(j->errbuf, "invalid JSON at column %zu: %s",
+	    (size_t)(j->p - j->base) + 1, what);
+}
+
+static void
+jws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
+	    *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+/* Validate one UTF-8 sequence at j->p (a byte >= 0x80) and step over it. */
+static int
+jutf8(struct jp *j)
+{
+	const unsigned char *u = (const unsigned char *)j->p;
+	size_t left = (size_t)(j->end - j->p), n, i;
+	uint32_t c;
+
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		n = 2;
+		c = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		n = 3;
+		c = u[0] & 0x0f;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		n = 4;
+		c = u[0] & 0x07;
+	} else
+		return jfail(j, "invalid UTF-8");
+	if (left < n)
+		return jfail(j, "invalid UTF-8");
+	for (i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return jfail(j, "invalid UTF-8");
+		c = (c << 6) | (u[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return jfail(j, "invalid UTF-8");
+	j->p += n;
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+jhex4(const char *p, const char *end, uint32_t *u)
+{
+	int i, h;
+
+	if (end - p < 4)
+		return -1;
+	*u = 0;
+	for (i = 0; i < 4; i++) {
+		if ((h = hexval((unsigned char)p[i])) < 0)
+			return -1;
+		*u = (*u << 4) | (uint32_t)h;
+	}
+	return 0;
+}
+
+static int
+jstring(struct jp *j, struct jval *v)
+{
+	uint32_t u, lo;
+
+	j->p++;			/* the opening quote */
+	v->type = J_STR;
+	v->s = j->p;
+	v->escaped = 0;
+	while (j->p < j->end) {
+		unsigned char c = (unsigned char)*j->p;
+
+		if (c == '"') {
+			v->len = (size_t)(j->p - v->s);
+			j->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return jfail(j, "control character in string");
+		if (c >= 0x80) {
+			if (jutf8(j) != 0)
+				return COIN_EBADREC;
+			continue;
+		}
+		if (c != '\\') {
+			j->p++;
+			continue;
+		}
+		v->escaped = 1;
+		if (j->end - j->p < 2)
+			return jfail(j, "unfinished escape");
+		switch (j->p[1]) {
+		case '"': case '\\': case '/': case 'b': case 'f':
+		case 'n': case 'r': case 't':
+			j->p += 2;
+			break;
+		case 'u':
+			if (jhex4(j->p + 2, j->end, &u) != 0)
+				return jfail(j, "bad \\u escape");
+			j->p += 6;
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return jfail(j, "lone surrogate in \\u escape");
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (j->end - j->p < 6 || j->p[0] != '\\' ||
+				    j->p[1] != 'u' ||
+				    jhex4(j->p + 2, j->end, &lo) != 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return jfail(j,
+					    "lone surrogate in \\u escape");
+				j->p += 6;
+			}
+			break;
+		default:
+			return jfail(j, "bad escape");
+		}
+	}
+	return jfail(j, "unterminated string");
+}
+
+static int
+isdig(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+jnumber(struct jp *j, struct jval *v)
+{
+	const char *p = j->p;
+
+	v->type = J_NUM;
+	v->s = p;
+	v->integer = 1;
+	if (p < j->end && *p == '-')
+		p++;
+	if (p >= j->end || !isdig((unsigned char)*p)) {
+		j->p = p;
+		return jfail(j, "bad number");
+	}
+	if (*p == '0')
+		p++;
+	else
+		while (p < j->end && isdig((unsigned char)*p))
+			p++;
+	if (p < j->end && *p == '.') {
+		v->integer = 0;
+		p++;
+		if (p >= j->end || !isdig((unsigned char)*p)) {
+			j->p = p;
+			return jfail(j, "bad number");
+		}
+		while (p < j->end && isdig((unsigned char)*p))
+			p++;
+	}
+	if (p < j->end && (*p == 'e' || *p == 'E')) {
+		v->integer = 0;
+		p++;
+		if (p < j->end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= j->end || !isdig((unsigned char)*p)) {
+			j->p = p;
+			return jfail(j, "bad number");
+		}
+		while (p < j->end && isdig((unsigned char)*p))
+			p++;
+	}
+	v->len = (size_t)(p - v->s);
+	j->p = p;
+	return 0;
+}
+
+static int
+jlit(struct jp *j, const char *word, enum jtype type, struct jval *v)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0)
+		return jfail(j, "unexpected character");
+	v->type = type;
+	v->s = j->p;
+	v->len = n;
+	j->p += n;
+	return 0;
+}
+
+/* Parse and discard an object or array, keeping only its extent. */
+static int
+jcontainer(struct jp *j, char open, struct jval *v)
+{
+	struct jval k, sub;
+	char close = open == '{' ? '}' : ']';
+
+	if (++j->depth > COIN_DEPTH_MAX)
+		return jfail(j, "nesting deeper than 32");
+	v->type = open == '{' ? J_OBJ : J_ARR;
+	v->s = j->p;
+	j->p++;
+	jws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		goto done;
+	}
+	for (;;) {
+		if (open == '{') {
+			if (j->p >= j->end || *j->p != '"')
+				return jfail(j, "expected a string key");
+			if (jstring(j, &k) != 0)
+				return COIN_EBADREC;
+			jws(j);
+			if (j->p >= j->end || *j->p != ':')
+				return jfail(j, "expected ':'");
+			j->p++;
+			jws(j);
+		}
+		if (jvalue(j, &sub) != 0)
+			return COIN_EBADREC;
+		jws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			jws(j);
+			continue;
+		}
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			break;
+		}
+		return jfail(j, open == '{' ? "expected ',' or '}'" :
+		    "expected ',' or ']'");
+	}
+done:
+	j->depth--;
+	v->len = (size_t)(j->p - v->s);
+	return 0;
+}
+
+static int
+jvalue(struct jp *j, struct jval *v)
+{
+	if (j->p >= j->end)
+		return jfail(j, "unexpected end of line");
+	switch (*j->p) {
+	case '"':
+		return jstring(j, v);
+	case '{':
+	case '[':
+		return jcontainer(j, *j->p, v);
+	case 't':
+		return jlit(j, "true", J_TRUE, v);
+	case 'f':
+		return jlit(j, "false", J_FALSE, v);
+	case 'n':
+		return jlit(j, "null", J_NULL, v);
+	default:
+		if (*j->p == '-' || isdig((unsigned char)*j->p))
+			return jnumber(j, v);
+		return jfail(j, "unexpected character");
+	}
+}
+
+/*
+ * Parse line as one JSON object and nothing else; vals[i] receives the
+ * value of key names[i] (J_NONE when absent).  A known key given twice
+ * is refused: json-c would silently keep the last.
+ */
+static int
+jrecord(const char *line, size_t len, const char *const *names, int nnames,
+    struct jval *vals, char *errbuf)
+{
+	struct jp j = { line, line, line + len, errbuf, 1 };
+	struct jval k, v;
+	int i;
+
+	for (i = 0; i < nnames; i++)
+		vals[i].type = J_NONE;
+	jws(&j);
+	if (j.p >= j.end)
+		return coin_reason(errbuf, "empty line");
+	if (*j.p != '{') {
+		if (jvalue(&j, &v) != 0)
+			return COIN_EBADREC;
+		return coin_reason(errbuf, "not a JSON object");
+	}
+	j.p++;
+	jws(&j);
+	if (j.p < j.end && *j.p == '}') {
+		j.p++;
+		goto end;
+	}
+	for (;;) {
+		if (j.p >= j.end || *j.p != '"')
+			return jfail(&j, "expected a string key");
+		if (jstring(&j, &k) != 0)
+			return COIN_EBADREC;
+		jws(&j);
+		if (j.p >= j.end || *j.p != ':')
+			return jfail(&j, "expected ':'");
+		j.p++;
+		jws(&j);
+		if (jvalue(&j, &v) != 0)
+			return COIN_EBADREC;
+		for (i = 0; i < nnames; i++) {
+			char kb[16];
+
+			if (k.len >= sizeof(kb))
+				continue;
+			if (k.escaped) {
+				if (junescape(&k, kb, sizeof(kb)) >= sizeof(kb))
+					continue;
+			} else {
+				memcpy(kb, k.s, k.len);
+				kb[k.len] = '\0';
+			}
+			if (strcmp(kb, names[i]) != 0)
+				continue;
+			if (vals[i].type != J_NONE)
+				return coin_reason(errbuf,
+				    "duplicate key \"%s\"", names[i]);
+			vals[i] = v;
+			break;
+		}
+		jws(&j);
+		if (j.p < j.end && *j.p == ',') {
+			j.p++;
+			jws(&j);
+			continue;
+		}
+		if (j.p < j.end && *j.p == '}') {
+			j.p++;
+			break;
+		}
+		return jfail(&j, "expected ',' or '}'");
+	}
+end:
+	jws(&j);
+	if (j.p != j.end)
+		return jfail(&j, "trailing text after the object");
+	return 0;
+}
+
+static void
+put_utf8(uint32_t c, char *out, size_t outsz, size_t *n)
+{
+	unsigned char b[4];
+	size_t k, i;
+
+	if (c < 0x80) {
+		b[0] = (unsigned char)c;
+		k = 1;
+	} else if (c < 0x800) {
+		b[0] = (unsigned char)(0xc0 | (c >> 6));
+		b[1] = (unsigned char)(0x80 | (c & 0x3f));
+		k = 2;
+	} else if (c < 0x10000) {
+		b[0] = (unsigned char)(0xe0 | (c >> 12));
+		b[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+		b[2] = (unsigned char)(0x80 | (c & 0x3f));
+		k = 3;
+	} else {
+		b[0] = (unsigned char)(0xf0 | (c >> 18));
+		b[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
+		b[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
+		b[3] = (unsigned char)(0x80 | (c & 0x3f));
+		k = 4;
+	}
+	for (i = 0; i < k; i++, (*n)++)
+		if (*n + 1 < outsz)
+			out[*n] = (char)b[i];
+}
+
+/*
+ * Decode a validated string into out (NUL-terminated, truncated to
+ * outsz - 1).  Returns the full decoded length.
+ */
+static size_t
+junescape(const struct jval *v, char *out, size_t outsz)
+{
+	const char *p = v->s, *end = v->s + v->len;
+	size_t n = 0;
+	uint32_t u, lo;
+	char c;
+
+	while (p < end) {
+		if (*p != '\\') {
+			if (n + 1 < outsz)
+				out[n] = *p;
+			n++;
+			p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u':
+			(void)jhex4(p + 2, end, &u);
+			p += 6;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				(void)jhex4(p + 2, end, &lo);
+				u = 0x10000 + ((u - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			}
+			put_utf8(u, out, outsz, &n);
+			continue;
+		default: c = p[1]; break;
+		}
+		if (n + 1 < outsz)
+			out[n] = c;
+		n++;
+		p += 2;
+	}
+	if (outsz > 0)
+		out[n < outsz ? n : outsz - 1] = '\0';
+	return n;
+}
+
+int
+coin_pair_valid(const char *pair, size_t len, char *errbuf)
+{
+	size_t i, slashes = 0;
+
+	if (len == 0)
+		return coin_reason(errbuf, "pair is empty");
+	if (len > COIN_PAIR_MAX)
+		return coin_reason(errbuf, "pair is longer than %d bytes",
+		    COIN_PAIR_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)pair[i];
+
+		if (c <= ' ' || c > '~' || c == '"' || c == '\\')
+			return coin_reason(errbuf, "pair holds %s at byte %zu",
+			    c == ' ' ? "a space" : c == '"' ? "a quote" :
+			    c == '\\' ? "a backslash" :
+			    "a byte that is not printable ASCII", i + 1);
+		if (c == '/')
+			slashes++;
+	}
+	if (slashes != 1)
+		return coin_reason(errbuf,
+		    "pair \"%.*s\" does not hold exactly one '/'",
+		    (int)len, pair);
+	return 0;
+}
+
+static int
+get_pair(const struct jval *v, char *pair, char *errbuf)
+{
+	size_t n;
+
+	if (v->type == J_NONE)
+		return coin_reason(errbuf, "missing \"pair\"");
+	if (v->type != J_STR)
+		return coin_reason(errbuf, "\"pair\" is not a string");
+	if (v->escaped)
+		n = junescape(v, pair, COIN_PAIR_MAX + 1);
+	else {
+		n = v->len;
+		memcpy(pair, v->s, n <= COIN_PAIR_MAX ? n : COIN_PAIR_MAX);
+		pair[n <= COIN_PAIR_MAX ? n : COIN_PAIR_MAX] = '\0';
+	}
+	if (n > COIN_PAIR_MAX)
+		return coin_reason(errbuf, "pair is longer than %d bytes",
+		    COIN_PAIR_MAX);
+	/* A decoded NUL would hide the rest of the pair: count it. */
+	if (strlen(pair) != n)
+		return coin_reason(errbuf,
+		    "pair holds a byte that is not printable ASCII");
+	return coin_pair_valid(pair, n, errbuf);
+}
+
+/* Parse v, a JSON integer, into *out; name is used in the reasons. */
+static int
+get_int(const struct jval *v, const char *name, int64_t *out, char *errbuf)
+{
+	const char *p = v->s, *end = v->s + v->len;
+	int neg = 0;
+	uint64_t x = 0, lim;
+
+	if (v->type == J_NONE)
+		return coin_reason(errbuf, "missing \"%s\"", name);
+	if (v->type != J_NUM || !v->integer)
+		return coin_reason(errbuf, "\"%s\" is not an integer", name);
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (x > (lim - d) / 10)
+			return coin_reason(errbuf,
+			    "\"%s\" is out of range: %.*s", name,
+			    (int)(v->len > 40 ? 40 : v->len), v->s);
+		x = x * 10 + d;
+	}
+	*out = neg ? (int64_t)(0 - x) : (int64_t)x;
+	return 0;
+}
+
+static int
+get_ts(const struct jval *v, int64_t now, int64_t *ts, char *errbuf)
+{
+	char buf[64];
+	int e;
+
+	if (v->type == J_STR) {
+		if (v->escaped || v->len >= sizeof(buf) ||
+		    coin_rfc3339_parse(v->s, v->len, ts) != 0)
+			return coin_reason(errbuf,
+			    "\"ts\" is not an RFC 3339 time: \"%.*s\"",
+			    (int)(v->len > 40 ? 40 : v->len), v->s);
+	} else if (v->type == J_NUM && !v->integer)
+		return coin_reason(errbuf, "\"ts\" is not an integer: %.*s",
+		    (int)(v->len > 40 ? 40 : v->len), v->s);
+	else if (v->type != J_NUM && v->type != J_NONE)
+		return coin_reason(errbuf,
+		    "\"ts\" is not an integer or an RFC 3339 time");
+	else if ((e = get_int(v, "ts", ts, errbuf)) != 0)
+		return e;
+	if (*ts < COIN_TS_MIN) {
+		coin_rfc3339_format(*ts < -62135596800 ? -62135596800 : *ts,
+		    buf);
+		return coin_reason(errbuf, "ts %" PRId64 " (%s) is before 2009",
+		    *ts, buf);
+	}
+	if (*ts > now + 86400) {
+		coin_rfc3339_format(*ts > 253402300799 ? 253402300799 : *ts,
+		    buf);
+		return coin_reason(errbuf,
+		    "ts %" PRId64 " (%s) is more than a day in the future",
+		    *ts, buf);
+	}
+	return 0;
+}
+
+/*
+ * Parse v, a JSON number, into *out (NAN for null where nullable).
+ * strtod() follows LC_NUMERIC, so it runs under the "C" locale.
+ */
+static int
+get_num(const struct jval *v, const char *name, int nullable, double *out,
+    char *errbuf)
+{
+	char buf[400], *end;
+	locale_t old, c;
+
+	if (v->type == J_NULL && nullable) {
+		*out = NAN;
+		return 0;
+	}
+	if (v->type == J_NONE)
+		return coin_reason(errbuf, "missing \"%s\"", name);
+	if (v->type != J_NUM)
+		return coin_reason(errbuf, "\"%s\" is not a number", name);
+	if (v->len >= sizeof(buf))
+		return coin_reason(errbuf, "\"%s\" has too many digits", name);
+	memcpy(buf, v->s, v->len);
+	buf[v->len] = '\0';
+	if ((c = coin_c_locale()) != (locale_t)0) {
+		old = uselocale(c);
+		*out = strtod(buf, &end);
+		uselocale(old);
+	} else
+		*out = strtod(buf, &end);
+	if (!isfinite(*out))
+		return coin_reason(errbuf, "%s is not finite: %.*s", name,
+		    (int)(v->len > 40 ? 40 : v->len), v->s);
+	return 0;
+}
+
+static const char *const tick_names[] = { "pair", "ts", "price" };
+
+int
+coin_tick_parse(const char *line, size_t len, int64_t now,
+    struct coin_tick *t, char *errbuf)
+{
+	struct jval v[3];
+	int e;
+
+	if ((e = jrecord(line, len, tick_names, 3, v, errbuf)) != 0)
+		return e;
+	if ((e = get_pair(&v[0], t->pair, errbuf)) != 0)
+		return e;
+	if (v[1].type == J_NONE)
+		return coin_reason(errbuf, "missing \"ts\"");
+	if ((e = get_ts(&v[1], now, &t->ts, errbuf)) != 0)
+		return e;
+	if ((e = get_num(&v[2], "price", 0, &t->price, errbuf)) != 0)
+		return e;
+	if (t->price == 0)
+		return coin_reason(errbuf, "price is zero");
+	if (t->price < 0)
+		return coin_reason(errbuf, "price is negative: %.*s",
+		    (int)(v[2].len > 40 ? 40 : v[2].len), v[2].s);
+	return 0;
+}
+
+static const char *const stat_names[] = {
+	"pair", "ts", "window", "n", "mean", "stddev", "min", "max", "last"
+};
+
+int
+coin_stat_parse(const char *line, size_t len, int64_t now,
+    struct coin_stat *s, char *errbuf)
+{
+	struct jval v[9];
+	double *num[] = { &s->mean, &s->stddev, &s->min, &s->max, &s->last };
+	int e, i;
+
+	if ((e = jrecord(line, len, stat_names, 9, v, errbuf)) != 0)
+		return e;
+	if ((e = get_pair(&v[0], s->pair, errbuf)) != 0)
+		return e;
+	if (v[1].type == J_NONE)
+		return coin_reason(errbuf, "missing \"ts\"");
+	if ((e = get_ts(&v[1], now, &s->ts, errbuf)) != 0)
+		return e;
+	if ((e = get_int(&v[2], "window", &s->window, errbuf)) != 0)
+		return e;
+	if (s->window <= 0)
+		return coin_reason(errbuf, "window is not positive");
+	if ((e = get_int(&v[3], "n", &s->n, errbuf)) != 0)
+		return e;
+	if (s->n < 0)
+		return coin_reason(errbuf, "n is negative");
+	for (i = 0; i < 5; i++) {
+		/* stddev may be null below 2 ticks, the others at 0. */
+		int nullable = i == 1 ? s->n < 2 : s->n == 0;
+
+		if ((e = get_num(&v[4 + i], stat_names[4 + i], nullable,
+		    num[i], errbuf)) != 0) {
+			if (v[4 + i].type == J_NULL)
+				return coin_reason(errbuf,
+				    "\"%s\" is null with n = %" PRId64,
+				    stat_names[4 + i], s->n);
+			return e;
+		}
+	}
+	if (s->stddev < 0)
+		return coin_reason(errbuf, "stddev is negative");
+	return 0;
+}
+
+size_t
+coin_double_format(double d, char *buf)
+{
+	locale_t old = (locale_t)0, c;
+	int prec, n = 0;
+	char *p;
+
+	if (!isfinite(d)) {
+		memcpy(buf, "null", 5);
+		return 4;
+	}
+	if ((c = coin_c_locale()) != (locale_t)0)
+		old = uselocale(c);
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, d);
+		if (prec == 17 || strtod(buf, NULL) == d)
+			break;
+	}
+	if (c != (locale_t)0)
+		uselocale(old);
+	/* Without a "C" locale, mend the decimal mark by hand. */
+	for (p = buf; *p != '\0'; p++)
+		if (*p == ',')
+			*p = '.';
+	return (size_t)n;
+}
+
+static size_t
+put_str(char *buf, size_t n, const char *s)
+{
+	size_t len = strlen(s);
+
+	memcpy(buf + n, s, len);
+	return n + len;
+}
+
+static size_t
+put_i64(char *buf, size_t n, int64_t v)
+{
+	char tmp[24];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t k = 0;
+
+	do {
+		tmp[k++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		buf[n++] = '-';
+	while (k > 0)
+		buf[n++] = tmp[--k];
+	return n;
+}
+
+static size_t
+put_num(char *buf, size_t n, double d)
+{
+	return n + coin_double_format(d, buf + n);
+}
+
+size_t
+coin_tick_format(const struct coin_tick *t, char *buf)
+{
+	size_t n = 0;
+
+	n = put_str(buf, n, "{\"pair\":\"");
+	n = put_str(buf, n, t->pair);
+	n = put_str(buf, n, "\",\"ts\":");
+	n = put_i64(buf, n, t->ts);
+	n = put_str(buf, n, ",\"price\":");
+	n = put_num(buf, n, t->price);
+	n = put_str(buf, n, "}\n");
+	buf[n] = '\0';
+	return n;
+}
+
+size_t
+coin_stat_format(const struct coin_stat *s, char *buf)
+{
+	size_t n = 0;
+
+	n = put_str(buf, n, "{\"pair\":\"");
+	n = put_str(buf, n, s->pair);
+	n = put_str(buf, n, "\",\"ts\":");
+	n = put_i64(buf, n, s->ts);
+	n = put_str(buf, n, ",\"window\":");
+	n = put_i64(buf, n, s->window);
+	n = put_str(buf, n, ",\"n\":");
+	n = put_i64(buf, n, s->n);
+	n = put_str(buf, n, ",\"mean\":");
+	n = put_num(buf, n, s->mean);
+	n = put_str(buf, n, ",\"stddev\":");
+	n = put_num(buf, n, s->stddev);
+	n = put_str(buf, n, ",\"min\":");
+	n = put_num(buf, n, s->min);
+	n = put_str(buf, n, ",\"max\":");
+	n = put_num(buf, n, s->max);
+	n = put_str(buf, n, ",\"last\":");
+	n = put_num(buf, n, s->last);
+	n = put_str(buf, n, "}\n");
+	buf[n] = '\0';
+	return n;
+}

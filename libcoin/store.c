@@ -1,0 +1,1365 @@
+/* SPDX-License-Identifier: ISC */
+/* store.c - the price history and its statistics, in one LMDB environment */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <lmdb.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "coin_int.h"
+
+/*
+ * Layout, schema 1.  Every integer is big-endian so that keys sort as
+ * numbers; doubles are stored as their IEEE 754 bits.
+ *
+ *   ticks    pair NUL ts                    -> price
+ *   stats    ts ~ord(stddev) pair           -> window n mean stddev min
+ *                                              max last
+ *   statidx  pair NUL ts                    -> ~ord(stddev)
+ *   meta     "schema" -> "1", "latest" -> ts
+ *
+ * ord() maps doubles to integers of the same order; complementing it
+ * makes a forward walk of one ts give the ranking: stddev descending,
+ * then pair ascending, pairs without a stddev (all ones) last.  statidx
+ * finds a (ts, pair)'s stats key, to replace it and to walk one pair's
+ * history.
+ */
+#define SCHEMA		1
+#define MAPSIZE_DEFAULT	((size_t)256 << 20)
+#define STATVAL_LEN	56
+#define PRUNE_BATCH	10000
+#define FAULTS_MAX	20
+
+struct coin_store {
+	MDB_env		*env;
+	MDB_dbi		 ticks;
+	MDB_dbi		 stats;
+	MDB_dbi		 statidx;
+	MDB_dbi		 meta;
+	int		 rdonly;
+	char		*dir;
+};
+
+void
+coin_be64_put(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+uint64_t
+coin_be64_get(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static uint64_t
+dbits(double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	return u;
+}
+
+static double
+bitsd(uint64_t u)
+{
+	double d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+/* The complemented order-preserving code of a stddev; NAN sorts last. */
+static uint64_t
+stddev_code(double sd)
+{
+	uint64_t u;
+
+	if (isnan(sd))
+		return UINT64_MAX;
+	if (sd == 0)
+		sd = 0;		/* -0 and 0 are one value */
+	u = dbits(sd);
+	u = (u & (UINT64_C(1) << 63)) ? ~u : u | (UINT64_C(1) << 63);
+	return ~u;
+}
+
+static double
+stddev_uncode(uint64_t c)
+{
+	uint64_t u;
+
+	if (c == UINT64_MAX)
+		return NAN;
+	u = ~c;
+	u = (u & (UINT64_C(1) << 63)) ? u & ~(UINT64_C(1) << 63) : ~u;
+	return bitsd(u);
+}
+
+size_t
+coin_tickkey_encode(const char *pair, int64_t ts, unsigned char *k)
+{
+	size_t n = strlen(pair);
+
+	memcpy(k, pair, n);
+	k[n] = '\0';
+	coin_be64_put(k + n + 1, (uint64_t)ts);
+	return n + 9;
+}
+
+int
+coin_tickkey_decode(const unsigned char *k, size_t len, char *pair,
+    int64_t *ts)
+{
+	size_t n;
+
+	if (len < 10 || len > COIN_TICKKEY_MAX || k[len - 9] != '\0')
+		return COIN_ECORRUPT;
+	n = len - 9;
+	if (coin_pair_valid((const char *)k, n, NULL) != 0)
+		return COIN_ECORRUPT;
+	memcpy(pair, k, n);
+	pair[n] = '\0';
+	*ts = (int64_t)coin_be64_get(k + n + 1);
+	return 0;
+}
+
+size_t
+coin_statkey_encode(int64_t ts, double stddev, const char *pair,
+    unsigned char *k)
+{
+	size_t n = strlen(pair);
+
+	coin_be64_put(k, (uint64_t)ts);
+	coin_be64_put(k + 8, stddev_code(stddev));
+	memcpy(k + 16, pair, n);
+	return n + 16;
+}
+
+int
+coin_statkey_decode(const unsigned char *k, size_t len, int64_t *ts,
+    double *stddev, char *pair)
+{
+	size_t n;
+
+	if (len < 17 || len > COIN_STATKEY_MAX)
+		return COIN_ECORRUPT;
+	n = len - 16;
+	if (coin_pair_valid((const char *)k + 16, n, NULL) != 0)
+		return COIN_ECORRUPT;
+	*ts = (int64_t)coin_be64_get(k);
+	*stddev = stddev_uncode(coin_be64_get(k + 8));
+	memcpy(pair, k + 16, n);
+	pair[n] = '\0';
+	return 0;
+}
+
+static void
+statval_encode(const struct coin_stat *s, unsigned char *v)
+{
+	coin_be64_put(v, (uint64_t)s->window);
+	coin_be64_put(v + 8, (uint64_t)s->n);
+	coin_be64_put(v + 16, dbits(s->mean));
+	coin_be64_put(v + 24, dbits(s->stddev));
+	coin_be64_put(v + 32, dbits(s->min));
+	coin_be64_put(v + 40, dbits(s->max));
+	coin_be64_put(v + 48, dbits(s->last));
+}
+
+static int
+statval_decode(const MDB_val *v, struct coin_stat *s)
+{
+	const unsigned char *p = v->mv_data;
+
+	if (v->mv_size != STATVAL_LEN)
+		return COIN_ECORRUPT;
+	s->window = (int64_t)coin_be64_get(p);
+	s->n = (int64_t)coin_be64_get(p + 8);
+	s->mean = bitsd(coin_be64_get(p + 16));
+	s->stddev = bitsd(coin_be64_get(p + 24));
+	s->min = bitsd(coin_be64_get(p + 32));
+	s->max = bitsd(coin_be64_get(p + 40));
+	s->last = bitsd(coin_be64_get(p + 48));
+	if (s->window <= 0 || s->n < 0 || s->stddev < 0)
+		return COIN_ECORRUPT;
+	return 0;
+}
+
+static int
+price_decode(const MDB_val *v, double *price)
+{
+	if (v->mv_size != 8)
+		return COIN_ECORRUPT;
+	*price = bitsd(coin_be64_get(v->mv_data));
+	if (!isfinite(*price) || *price <= 0)
+		return COIN_ECORRUPT;
+	return 0;
+}
+
+/* LMDB's codes for a damaged file become ours. */
+static int
+mapcode(int rc)
+{
+	switch (rc) {
+	case MDB_CORRUPTED:
+	case MDB_INVALID:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_VERSION_MISMATCH:
+	case MDB_BAD_VALSIZE:
+		return COIN_ECORRUPT;
+	}
+	return rc;
+}
+
+/*
+ * Begin a transaction, adopting a map that another process grew and
+ * clearing the reader slots of dead processes when the table is full.
+ */
+static int
+txn_begin(struct coin_store *s, unsigned flags, MDB_txn **txn)
+{
+	int rc, tries, dead;
+
+	for (tries = 0; tries < 3; tries++) {
+		rc = mdb_txn_begin(s->env, NULL, flags, txn);
+		if (rc == MDB_MAP_RESIZED)
+			rc = mdb_env_set_mapsize(s->env, 0);
+		else if (rc == MDB_READERS_FULL)
+			rc = mdb_reader_check(s->env, &dead);
+		else
+			return mapcode(rc);
+		if (rc != 0)
+			return mapcode(rc);
+	}
+	return MDB_READERS_FULL;
+}
+
+/* Double the map, after a write found it full; no transaction is open. */
+static int
+grow(struct coin_store *s)
+{
+	MDB_envinfo info;
+	int rc;
+
+	if ((rc = mdb_env_info(s->env, &info)) != 0)
+		return rc;
+	if (info.me_mapsize > SIZE_MAX / 2)
+		return MDB_MAP_FULL;
+	return mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+}
+
+static int
+mkdirs(const char *path, mode_t last)
+{
+	char buf[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf))
+		return ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i < n; i++) {
+		if (buf[i] != '/')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
+			return errno;
+		buf[i] = '/';
+	}
+	if (mkdir(buf, last) == -1 && errno != EEXIST)
+		return errno;
+	return 0;
+}
+
+int
+coin_store_path(const char *path, char *buf, size_t bufsz)
+{
+	const char *env;
+	int n;
+
+	if (path != NULL && *path != '\0')
+		n = snprintf(buf, bufsz, "%s", path);
+	else if ((env = getenv("COIN_DB")) != NULL && *env != '\0')
+		n = snprintf(buf, bufsz, "%s", env);
+	else if ((env = getenv("XDG_DATA_HOME")) != NULL && *env == '/')
+		n = snprintf(buf, bufsz, "%s/coin", env);
+	else if ((env = getenv("HOME")) != NULL && *env == '/')
+		n = snprintf(buf, bufsz, "%s/.local/share/coin", env);
+	else
+		return COIN_EUSAGE;
+	if (n < 0 || (size_t)n >= bufsz)
+		return COIN_EUSAGE;
+	return 0;
+}
+
+static int
+put_meta_ts(MDB_txn *txn, MDB_dbi meta, const char *key, int64_t ts)
+{
+	unsigned char b[8];
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, v = { 8, b };
+
+	coin_be64_put(b, (uint64_t)ts);
+	return mdb_put(txn, meta, &k, &v, 0);
+}
+
+/* Open the named databases, making them in a new store. */
+static int
+open_dbs(struct coin_store *s)
+{
+	MDB_txn *txn;
+	MDB_val k = { 6, "schema" }, v;
+	unsigned create = s->rdonly ? 0 : MDB_CREATE;
+	char num[16];
+	int rc;
+
+	if ((rc = txn_begin(s, s->rdonly ? MDB_RDONLY : 0, &txn)) != 0)
+		return rc;
+	rc = mdb_dbi_open(txn, "meta", 0, &s->meta);
+	if (rc == MDB_NOTFOUND && create) {
+		if ((rc = mdb_dbi_open(txn, "meta", create, &s->meta)) != 0)
+			goto fail;
+		snprintf(num, sizeof(num), "%d", SCHEMA);
+		v.mv_size = strlen(num);
+		v.mv_data = num;
+		if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+			goto fail;
+	} else if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
+		rc = COIN_ECORRUPT;	/* an LMDB store, but not ours */
+		goto fail;
+	} else if (rc != 0)
+		goto fail;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) != 0) {
+		rc = rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
+		goto fail;
+	}
+	if (v.mv_size != 1 || *(char *)v.mv_data != '0' + SCHEMA) {
+		rc = COIN_ESCHEMA;
+		goto fail;
+	}
+	if ((rc = mdb_dbi_open(txn, "ticks", create, &s->ticks)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "stats", create, &s->stats)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "statidx", create, &s->statidx)) != 0) {
+		rc = rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
+		goto fail;
+	}
+	return mapcode(mdb_txn_commit(txn));
+fail:
+	mdb_txn_abort(txn);
+	return mapcode(rc);
+}
+
+int
+coin_store_open_size(struct coin_store **sp, const char *path, int flags,
+    size_t mapsize)
+{
+	struct coin_store *s;
+	struct stat st;
+	char data[PATH_MAX];
+	int rc, dead, e;
+
+	if (snprintf(data, sizeof(data), "%s/data.mdb", path) >=
+	    (int)sizeof(data))
+		return ENAMETOOLONG;
+	if (stat(data, &st) == -1) {
+		if (errno != ENOENT)
+			return errno;
+		if (!(flags & COIN_STORE_CREATE) || (flags & COIN_STORE_RDONLY))
+			return COIN_ENOSTORE;
+		if ((e = mkdirs(path, 0700)) != 0) {
+			errno = e;
+			return COIN_ECREATE;
+		}
+	} else if (st.st_size == 0 && !(flags & COIN_STORE_CREATE))
+		return COIN_ECORRUPT;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return COIN_ENOMEM;
+	if ((s->dir = strdup(path)) == NULL) {
+		free(s);
+		return COIN_ENOMEM;
+	}
+	s->rdonly = (flags & COIN_STORE_RDONLY) != 0;
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		goto fail;
+	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
+		goto fail;
+	rc = mdb_env_open(s->env, path,
+	    MDB_NOTLS | (s->rdonly ? MDB_RDONLY : 0), 0600);
+	if (rc != 0)
+		goto fail;
+	(void)mdb_reader_check(s->env, &dead);
+	if ((rc = open_dbs(s)) != 0)
+		goto fail;
+	*sp = s;
+	return 0;
+fail:
+	coin_store_close(s);
+	return mapcode(rc);
+}
+
+int
+coin_store_open(struct coin_store **sp, const char *path, int flags)
+{
+	return coin_store_open_size(sp, path, flags, MAPSIZE_DEFAULT);
+}
+
+void
+coin_store_close(struct coin_store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env != NULL)
+		mdb_env_close(s->env);
+	free(s->dir);
+	free(s);
+}
+
+const char *
+coin_store_dir(const struct coin_store *s)
+{
+	return s->dir;
+}
+
+/*
+ * Run fn(s, txn, arg) in one write transaction and commit it, growing
+ * the map and starting again whenever it is full.
+ */
+static int
+write_txn(struct coin_store *s, int (*fn)(struct coin_store *, MDB_txn *,
+    void *), void *arg)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (s->rdonly)
+		return EROFS;
+	for (;;) {
+		if ((rc = txn_begin(s, 0, &txn)) != 0)
+			return rc;
+		if ((rc = fn(s, txn, arg)) != 0)
+			mdb_txn_abort(txn);
+		else
+			rc = mdb_txn_commit(txn);
+		if (rc != MDB_MAP_FULL)
+			return mapcode(rc);
+		if ((rc = grow(s)) != 0)
+			return rc;
+	}
+}
+
+/*
+ * Pending ticks: fixed-size entries in arrival order, their pairs in
+ * one arena, so that 100,000 of them take a few megabytes.
+ */
+struct pend {
+	uint32_t	 off;		/* the pair in the arena */
+	uint32_t	 len;
+	int64_t		 ts;
+	double		 price;
+};
+
+struct coin_batch {
+	struct pend	*e;
+	size_t		 n;
+	size_t		 cap;
+	char		*arena;
+	size_t		 alen;
+	size_t		 acap;
+	size_t		*order;		/* puts go in key order */
+	size_t		 ocap;
+};
+
+int
+coin_batch_new(struct coin_batch **bp)
+{
+	if ((*bp = calloc(1, sizeof(**bp))) == NULL)
+		return COIN_ENOMEM;
+	return 0;
+}
+
+void
+coin_batch_free(struct coin_batch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->e);
+	free(b->arena);
+	free(b->order);
+	free(b);
+}
+
+static int
+grow_array(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *np;
+
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / size)
+			return COIN_ENOMEM;
+		ncap *= 2;
+	}
+	if (ncap == *cap)
+		return 0;
+	if ((np = realloc(*p, ncap * size)) == NULL)
+		return COIN_ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+int
+coin_batch_add(struct coin_batch *b, const struct coin_tick *t)
+{
+	size_t len = strlen(t->pair);
+	struct pend *e;
+
+	if (b->alen + len > UINT32_MAX ||
+	    grow_array((void **)&b->e, &b->cap, b->n + 1, sizeof(*b->e)) ||
+	    grow_array((void **)&b->arena, &b->acap, b->alen + len, 1))
+		return COIN_ENOMEM;
+	e = &b->e[b->n++];
+	e->off = (uint32_t)b->alen;
+	e->len = (uint32_t)len;
+	e->ts = t->ts;
+	e->price = t->price;
+	memcpy(b->arena + b->alen, t->pair, len);
+	b->alen += len;
+	return 0;
+}
+
+size_t
+coin_batch_len(const struct coin_batch *b)
+{
+	return b->n;
+}
+
+void
+coin_batch_get(const struct coin_batch *b, size_t i, struct coin_tick *t)
+{
+	const struct pend *e = &b->e[i];
+
+	memcpy(t->pair, b->arena + e->off, e->len);
+	t->pair[e->len] = '\0';
+	t->ts = e->ts;
+	t->price = e->price;
+}
+
+void
+coin_batch_truncate(struct coin_batch *b, size_t n)
+{
+	if (n >= b->n)
+		return;
+	b->n = n;
+	b->alen = b->e[n].off;
+}
+
+/* qsort() has no context argument: the batch being sorted. */
+static const struct coin_batch *sorting;
+
+/* Key order (pair, then ts), then arrival, so that the later wins. */
+static int
+pend_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct pend *x = &sorting->e[i], *y = &sorting->e[j];
+	uint32_t n = x->len < y->len ? x->len : y->len;
+	int c;
+
+	if ((c = memcmp(sorting->arena + x->off, sorting->arena + y->off,
+	    n)) != 0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+static int
+put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct coin_batch *b = arg;
+	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
+	MDB_val k, v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < b->n; i++) {
+		const struct pend *e = &b->e[b->order[i]];
+
+		memcpy(kb, b->arena + e->off, e->len);
+		kb[e->len] = '\0';
+		coin_be64_put(kb + e->len + 1, (uint64_t)e->ts);
+		k.mv_data = kb;
+		k.mv_size = e->len + 9;
+		coin_be64_put(vb, dbits(e->price));
+		v.mv_data = vb;
+		v.mv_size = 8;
+		if ((rc = mdb_put(txn, s->ticks, &k, &v, 0)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+coin_store_put_batch(struct coin_store *s, struct coin_batch *b)
+{
+	size_t i;
+
+	if (b->n == 0)
+		return 0;
+	if (grow_array((void **)&b->order, &b->ocap, b->n, sizeof(size_t)))
+		return COIN_ENOMEM;
+	for (i = 0; i < b->n; i++)
+		b->order[i] = i;
+	/* Puts in key order touch each page once: about 3x faster. */
+	sorting = b;
+	qsort(b->order, b->n, sizeof(*b->order), pend_cmp);
+	sorting = NULL;
+	return write_txn(s, put_batch_fn, b);
+}
+
+struct stats_arg {
+	const struct coin_stat	*st;
+	size_t			 n;
+};
+
+static int
+put_stats_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct stats_arg *a = arg;
+	unsigned char kb[COIN_STATKEY_MAX], ib[COIN_TICKKEY_MAX], cb[8];
+	unsigned char vb[STATVAL_LEN], ob[COIN_STATKEY_MAX];
+	MDB_val k, v, ik, iv, ok;
+	int64_t latest = 0;
+	size_t i;
+	int rc;
+
+	k.mv_data = "latest";
+	k.mv_size = 6;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == 0 && v.mv_size == 8)
+		latest = (int64_t)coin_be64_get(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	for (i = 0; i < a->n; i++) {
+		const struct coin_stat *st = &a->st[i];
+
+		ik.mv_data = ib;
+		ik.mv_size = coin_tickkey_encode(st->pair, st->ts, ib);
+		/* A stat computed again replaces the old one's key. */
+		if ((rc = mdb_get(txn, s->statidx, &ik, &iv)) == 0) {
+			if (iv.mv_size != 8)
+				return COIN_ECORRUPT;
+			ok.mv_data = ob;
+			ok.mv_size = coin_statkey_encode(st->ts,
+			    stddev_uncode(coin_be64_get(iv.mv_data)),
+			    st->pair, ob);
+			rc = mdb_del(txn, s->stats, &ok, NULL);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				return rc;
+		} else if (rc != MDB_NOTFOUND)
+			return rc;
+		k.mv_data = kb;
+		k.mv_size = coin_statkey_encode(st->ts, st->stddev, st->pair,
+		    kb);
+		statval_encode(st, vb);
+		v.mv_data = vb;
+		v.mv_size = sizeof(vb);
+		if ((rc = mdb_put(txn, s->stats, &k, &v, 0)) != 0)
+			return rc;
+		coin_be64_put(cb, stddev_code(st->stddev));
+		iv.mv_data = cb;
+		iv.mv_size = 8;
+		if ((rc = mdb_put(txn, s->statidx, &ik, &iv, 0)) != 0)
+			return rc;
+		if (st->ts > latest)
+			latest = st->ts;
+	}
+	return put_meta_ts(txn, s->meta, "latest", latest);
+}
+
+int
+coin_store_put_stats(struct coin_store *s, const struct coin_stat *st,
+    size_t n)
+{
+	struct stats_arg a = { st, n };
+
+	if (n == 0)
+		return 0;
+	return write_txn(s, put_stats_fn, &a);
+}
+
+/* A read transaction and a cursor on dbi, for one consistent walk. */
+static int
+read_begin(struct coin_store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c)
+{
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(*txn, dbi, c)) != 0) {
+		mdb_txn_abort(*txn);
+		return mapcode(rc);
+	}
+	return 0;
+}
+
+static void
+read_end(MDB_txn *txn, MDB_cursor *c)
+{
+	mdb_cursor_close(c);
+	mdb_txn_abort(txn);
+}
+
+/* Position c on the first key of the pair after pair. */
+static int
+next_pair(MDB_cursor *c, const char *pair, MDB_val *k, MDB_val *v)
+{
+	unsigned char kb[COIN_PAIR_MAX + 1];
+	size_t n = strlen(pair);
+
+	memcpy(kb, pair, n);
+	kb[n] = 1;		/* after every "pair NUL ts" */
+	k->mv_data = kb;
+	k->mv_size = n + 1;
+	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+}
+
+/*
+ * Walk the ticks of one pair (whose first key at or after since c is
+ * on) up to until.  With latest, only the newest.
+ */
+static int
+walk_pair(MDB_cursor *c, const char *pair, int64_t since, int64_t until,
+    int latest, coin_tick_fn *fn, void *arg)
+{
+	unsigned char kb[COIN_TICKKEY_MAX];
+	struct coin_tick t;
+	MDB_val k, v;
+	int rc;
+
+	if (latest) {
+		/* The key before (pair, until + 1) is the newest. */
+		k.mv_data = kb;
+		k.mv_size = coin_tickkey_encode(pair,
+		    (int64_t)((uint64_t)until + 1), kb);
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (rc == 0)
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+		else if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc != 0)
+			return mapcode(rc);
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, t.pair,
+		    &t.ts) != 0 || price_decode(&v, &t.price) != 0)
+			return COIN_ECORRUPT;
+		if (strcmp(t.pair, pair) != 0 || t.ts < since || t.ts > until)
+			return 0;
+		return fn(&t, arg);
+	}
+	k.mv_data = kb;
+	k.mv_size = coin_tickkey_encode(pair, since, kb);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, t.pair,
+		    &t.ts) != 0)
+			return COIN_ECORRUPT;
+		if (strcmp(t.pair, pair) != 0 || t.ts > until)
+			return 0;
+		if (price_decode(&v, &t.price) != 0)
+			return COIN_ECORRUPT;
+		if ((rc = fn(&t, arg)) != 0)
+			return rc;
+	}
+	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+}
+
+int
+coin_store_ticks(struct coin_store *s, const char *pair, int64_t since,
+    int64_t until, int latest, coin_tick_fn *fn, void *arg)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	char cur[COIN_PAIR_MAX + 1];
+	int64_t ts;
+	int rc;
+
+	if (since < 0)
+		since = 0;	/* keys hold ts unsigned */
+	if (since > until)
+		return 0;
+	if ((rc = read_begin(s, s->ticks, &txn, &c)) != 0)
+		return rc;
+	if (pair != NULL) {
+		rc = walk_pair(c, pair, since, until, latest, fn, arg);
+		read_end(txn, c);
+		return rc;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = next_pair(c, cur, &k, &v)) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, cur, &ts) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		if ((rc = walk_pair(c, cur, since, until, latest, fn,
+		    arg)) != 0)
+			break;
+	}
+	read_end(txn, c);
+	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+}
+
+/* Summarise the pair whose first key c is on; leaves c on its last. */
+static int
+pair_info(MDB_cursor *c, MDB_val *k, MDB_val *v, struct coin_pairinfo *p)
+{
+	int64_t ts;
+	char pair[COIN_PAIR_MAX + 1];
+	int rc;
+
+	if (coin_tickkey_decode(k->mv_data, k->mv_size, p->pair,
+	    &p->first) != 0)
+		return COIN_ECORRUPT;
+	p->n = 0;
+	p->last = p->first;
+	for (rc = 0; rc == 0; rc = mdb_cursor_get(c, k, v, MDB_NEXT)) {
+		if (coin_tickkey_decode(k->mv_data, k->mv_size, pair,
+		    &ts) != 0)
+			return COIN_ECORRUPT;
+		if (strcmp(pair, p->pair) != 0)
+			return 0;
+		p->n++;
+		p->last = ts;
+	}
+	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+}
+
+int
+coin_store_pairs(struct coin_store *s, coin_pair_fn *fn, void *arg)
+{
+	struct coin_pairinfo p;
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = read_begin(s, s->ticks, &txn, &c)) != 0)
+		return rc;
+	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	while (rc == 0) {
+		if ((rc = pair_info(c, &k, &v, &p)) != 0)
+			break;
+		if ((rc = fn(&p, arg)) != 0)
+			break;
+		rc = next_pair(c, p.pair, &k, &v);
+	}
+	read_end(txn, c);
+	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+}
+
+int
+coin_store_stats_at(struct coin_store *s, int64_t ts, coin_stat_fn *fn,
+    void *arg)
+{
+	unsigned char kb[8];
+	struct coin_stat st;
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	double sd;
+	int rc;
+
+	if ((rc = read_begin(s, s->stats, &txn, &c)) != 0)
+		return rc;
+	coin_be64_put(kb, (uint64_t)ts);
+	k.mv_data = kb;
+	k.mv_size = 8;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (coin_statkey_decode(k.mv_data, k.mv_size, &st.ts, &sd,
+		    st.pair) != 0 || statval_decode(&v, &st) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		if (st.ts != ts)
+			break;
+		st.ts = ts;
+		if ((rc = fn(&st, arg)) != 0)
+			break;
+	}
+	read_end(txn, c);
+	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+}
+
+int
+coin_store_stat_time(struct coin_store *s, int64_t at, int64_t *ts)
+{
+	unsigned char kb[8];
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = read_begin(s, s->stats, &txn, &c)) != 0)
+		return rc;
+	if (at == INT64_MAX) {
+		k.mv_data = "latest";
+		k.mv_size = 6;
+		rc = mdb_get(txn, s->meta, &k, &v);
+		if (rc == 0 && v.mv_size != 8)
+			rc = COIN_ECORRUPT;
+		if (rc == 0)
+			*ts = (int64_t)coin_be64_get(v.mv_data);
+	} else {
+		coin_be64_put(kb, (uint64_t)at + 1);
+		k.mv_data = kb;
+		k.mv_size = 8;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (rc == 0)
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+		else if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		if (rc == 0 && k.mv_size < 8)
+			rc = COIN_ECORRUPT;
+		if (rc == 0)
+			*ts = (int64_t)coin_be64_get(k.mv_data);
+	}
+	read_end(txn, c);
+	return mapcode(rc);
+}
+
+/* Count the distinct ts prefixes of stats: one seek each. */
+static int
+count_stat_times(MDB_cursor *c, uint64_t *n)
+{
+	unsigned char kb[8];
+	MDB_val k, v;
+	uint64_t ts;
+	int rc;
+
+	*n = 0;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)) {
+		if (k.mv_size < 8)
+			return COIN_ECORRUPT;
+		ts = coin_be64_get(k.mv_data);
+		(*n)++;
+		if (ts == UINT64_MAX)
+			return 0;
+		coin_be64_put(kb, ts + 1);
+		k.mv_data = kb;
+		k.mv_size = 8;
+	}
+	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+}
+
+static int
+info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
+{
+	MDB_envinfo ei;
+	MDB_stat st;
+	MDB_cursor *c;
+	MDB_val k, v;
+	char pair[COIN_PAIR_MAX + 1];
+	int64_t first, last;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	info->schema = SCHEMA;
+	if ((rc = mdb_env_info(s->env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(s->env, &st)) != 0)
+		return rc;
+	info->map_size = ei.me_mapsize;
+	info->page_size = st.ms_psize;
+	info->map_used = (uint64_t)(ei.me_last_pgno + 1) * st.ms_psize;
+	if ((rc = mdb_stat(txn, s->ticks, &st)) != 0)
+		return rc;
+	info->ticks = st.ms_entries;
+	if ((rc = mdb_stat(txn, s->stats, &st)) != 0)
+		return rc;
+	info->stats = st.ms_entries;
+	k.mv_data = "latest";
+	k.mv_size = 6;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == 0 && v.mv_size == 8)
+		info->latest = (int64_t)coin_be64_get(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->stats, &c)) != 0)
+		return rc;
+	rc = count_stat_times(c, &info->stat_times);
+	mdb_cursor_close(c);
+	if (rc != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
+		return rc;
+	/* Each pair: its first key, then the last before the next pair. */
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = next_pair(c, pair, &k, &v)) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
+		    &first) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		info->pairs++;
+		if (info->first_ts == 0 || first < info->first_ts)
+			info->first_ts = first;
+		rc = next_pair(c, pair, &k, &v);
+		if (rc == 0)
+			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+		else if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		if (rc != 0 || coin_tickkey_decode(k.mv_data, k.mv_size, pair,
+		    &last) != 0) {
+			rc = rc != 0 ? rc : COIN_ECORRUPT;
+			break;
+		}
+		if (last > info->last_ts)
+			info->last_ts = last;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+}
+
+int
+coin_store_info(struct coin_store *s, struct coin_storeinfo *info)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	rc = info_fill(s, txn, info);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+struct checker {
+	coin_fault_fn	*fn;
+	void		*arg;
+	uint64_t	 faults;
+};
+
+static void fault(struct checker *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+fault(struct checker *ck, const char *fmt, ...)
+{
+	char buf[COIN_ERRBUF];
+	va_list ap;
+
+	if (++ck->faults > FAULTS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ck->fn(buf, ck->arg);
+}
+
+static int
+check_ticks(MDB_txn *txn, MDB_dbi dbi, struct checker *ck)
+{
+	struct coin_tick t;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t i = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		i++;
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, t.pair,
+		    &t.ts) != 0)
+			fault(ck, "ticks: entry %llu: bad key",
+			    (unsigned long long)i);
+		else if (t.ts < COIN_TS_MIN)
+			fault(ck, "ticks: %s: ts %lld before 2009", t.pair,
+			    (long long)t.ts);
+		else if (price_decode(&v, &t.price) != 0)
+			fault(ck, "ticks: %s at %lld: bad price", t.pair,
+			    (long long)t.ts);
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+}
+
+static int
+check_stats(struct coin_store *s, MDB_txn *txn, struct checker *ck,
+    int64_t *maxts)
+{
+	unsigned char ib[COIN_TICKKEY_MAX];
+	struct coin_stat st;
+	MDB_cursor *c;
+	MDB_val k, v, ik, iv;
+	uint64_t i = 0;
+	double sd;
+	int rc, e;
+
+	*maxts = 0;
+	if ((rc = mdb_cursor_open(txn, s->stats, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		i++;
+		if (coin_statkey_decode(k.mv_data, k.mv_size, &st.ts, &sd,
+		    st.pair) != 0) {
+			fault(ck, "stats: entry %llu: bad key",
+			    (unsigned long long)i);
+			continue;
+		}
+		if (st.ts > *maxts)
+			*maxts = st.ts;
+		if (statval_decode(&v, &st) != 0 ||
+		    stddev_code(sd) != stddev_code(st.stddev)) {
+			fault(ck, "stats: %s at %lld: bad value", st.pair,
+			    (long long)st.ts);
+			continue;
+		}
+		ik.mv_data = ib;
+		ik.mv_size = coin_tickkey_encode(st.pair, st.ts, ib);
+		e = mdb_get(txn, s->statidx, &ik, &iv);
+		if (e != 0 && e != MDB_NOTFOUND) {
+			rc = e;
+			break;
+		}
+		if (e == MDB_NOTFOUND || iv.mv_size != 8 ||
+		    coin_be64_get(iv.mv_data) != stddev_code(sd))
+			fault(ck, "stats: %s at %lld: index disagrees",
+			    st.pair, (long long)st.ts);
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return mapcode(rc);
+	/* Every index entry names a stat: as many entries, all found. */
+	{
+		MDB_stat a, b;
+
+		if ((rc = mdb_stat(txn, s->stats, &a)) != 0 ||
+		    (rc = mdb_stat(txn, s->statidx, &b)) != 0)
+			return rc;
+		if (a.ms_entries != b.ms_entries)
+			fault(ck, "statidx: %zu entries for %zu stats",
+			    b.ms_entries, a.ms_entries);
+	}
+	return 0;
+}
+
+int
+coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
+    struct coin_storeinfo *info)
+{
+	struct checker ck = { fn, arg, 0 };
+	MDB_txn *txn;
+	int64_t maxts;
+	int rc;
+
+	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	if ((rc = info_fill(s, txn, info)) != 0 && rc != COIN_ECORRUPT)
+		goto out;
+	if (rc == COIN_ECORRUPT)
+		fault(&ck, "ticks: a key does not decode");
+	if ((rc = check_ticks(txn, s->ticks, &ck)) != 0 ||
+	    (rc = check_stats(s, txn, &ck, &maxts)) != 0)
+		goto out;
+	if (info->stats > 0 && info->latest != maxts)
+		fault(&ck, "meta: latest is %lld, newest stats are at %lld",
+		    (long long)info->latest, (long long)maxts);
+	if (ck.faults > FAULTS_MAX)
+		fault(&ck, "and %llu faults more",
+		    (unsigned long long)(ck.faults - FAULTS_MAX));
+out:
+	mdb_txn_abort(txn);
+	if (rc == 0 && ck.faults > 0)
+		rc = COIN_ECORRUPT;
+	return mapcode(rc);
+}
+
+/*
+ * Delete, in one transaction, up to PRUNE_BATCH keys of a pair-major
+ * database whose ts < cutoff, from the key in resume on.  *done is set
+ * when the whole database has been walked.
+ */
+static int
+prune_pairs(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff,
+    const unsigned char *from, size_t fromlen, unsigned char *resume,
+    size_t *rlen, uint64_t *count, int *done)
+{
+	char pair[COIN_PAIR_MAX + 1];
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t n = 0;
+	int64_t ts;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return rc;
+	k.mv_data = (void *)(uintptr_t)from;
+	k.mv_size = fromlen;
+	rc = fromlen == 0 ? mdb_cursor_get(c, &k, &v, MDB_FIRST) :
+	    mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && n < PRUNE_BATCH) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
+		    &ts) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		if (ts < cutoff) {
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+			n++;
+			/* After a delete, MDB_NEXT gives the key after it. */
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+		} else
+			rc = next_pair(c, pair, &k, &v);
+	}
+	if (rc == 0) {
+		memcpy(resume, k.mv_data, k.mv_size);
+		*rlen = k.mv_size;
+	}
+	mdb_cursor_close(c);
+	*count += n;
+	*done = rc == MDB_NOTFOUND;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The stats keys, ts first: delete from the start while ts < cutoff. */
+static int
+prune_stats(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff, uint64_t *count,
+    int *done)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t n = 0;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	    rc == 0 && n < PRUNE_BATCH;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) {
+		if (k.mv_size < 8) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		if ((int64_t)coin_be64_get(k.mv_data) >= cutoff) {
+			rc = MDB_NOTFOUND;
+			break;
+		}
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+		n++;
+	}
+	mdb_cursor_close(c);
+	*count += n;
+	*done = rc == MDB_NOTFOUND;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct prune_arg {
+	int64_t		 cutoff;
+	int		 which;		/* 0 ticks, 1 statidx, 2 stats */
+	unsigned char	 from[COIN_TICKKEY_MAX];	/* this txn's start */
+	size_t		 fromlen;
+	unsigned char	 next[COIN_TICKKEY_MAX];	/* the next txn's */
+	size_t		 nextlen;
+	uint64_t	 n;
+	int		 done;
+};
+
+static int
+prune_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct prune_arg *a = arg;
+
+	a->n = 0;
+	if (a->which == 2)
+		return prune_stats(txn, s->stats, a->cutoff, &a->n, &a->done);
+	return prune_pairs(txn, a->which ? s->statidx : s->ticks, a->cutoff,
+	    a->from, a->fromlen, a->next, &a->nextlen, &a->n, &a->done);
+}
+
+int
+coin_store_prune(struct coin_store *s, int64_t cutoff, uint64_t *nticks,
+    uint64_t *nstats)
+{
+	struct prune_arg a;
+	int rc;
+
+	*nticks = *nstats = 0;
+	memset(&a, 0, sizeof(a));
+	a.cutoff = cutoff;
+	/*
+	 * Stats before their index: a crash in between leaves index
+	 * entries without stats, which put_stats allows for, never stats
+	 * the index cannot find.
+	 */
+	for (a.which = 2; a.which >= 0; a.which--) {
+		a.fromlen = 0;
+		do {
+			if ((rc = write_txn(s, prune_fn, &a)) != 0)
+				return rc;
+			memcpy(a.from, a.next, a.nextlen);
+			a.fromlen = a.nextlen;
+			if (a.which == 0)
+				*nticks += a.n;
+			else if (a.which == 2)
+				*nstats += a.n;
+		} while (!a.done);
+	}
+	return 0;
+}
+
+int
+coin_store_backup(struct coin_store *s, const char *dir)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX];
+	struct stat st;
+	int fd, rc, e;
+
+	if ((e = mkdirs(dir, 0700)) != 0)
+		return e;
+	if (snprintf(dst, sizeof(dst), "%s/data.mdb", dir) >=
+	    (int)sizeof(dst) ||
+	    snprintf(tmp, sizeof(tmp), "%s/data.mdb.tmp", dir) >=
+	    (int)sizeof(tmp))
+		return ENAMETOOLONG;
+	if (stat(dst, &st) == 0)
+		return EEXIST;
+	/* Copy to a temporary name: a half copy never looks whole. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1)
+		return errno;
+	rc = mdb_env_copyfd2(s->env, fd, MDB_CP_COMPACT);
+	if (rc == 0 && fsync(fd) == -1)
+		rc = errno;
+	if (close(fd) == -1 && rc == 0)
+		rc = errno;
+	if (rc == 0 && rename(tmp, dst) == -1)
+		rc = errno;
+	if (rc != 0)
+		(void)unlink(tmp);
+	return mapcode(rc);
+}
