@@ -183,6 +183,8 @@ ingest_file(struct ingest *in, struct coin_reader *r)
 			in->status = worse(in->status, EX_IOERR);
 			return -1;
 		}
+		if (coin_line_blank(line, len))
+			continue;
 		if (coin_tick_parse(line, len, now_secs(), &t, why) != 0) {
 			if (bad(in, r, why) != 0)
 				return -1;

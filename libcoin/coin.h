@@ -65,6 +65,9 @@ struct coin_stat {
  */
 int	coin_pair_valid(const char *pair, size_t len, char *errbuf);
 
+/* Tell whether a line holds nothing but white space (no record). */
+int	coin_line_blank(const char *line, size_t len);
+
 /*
  * Parse one line (without its newline) as a tick.  now is the current
  * Unix time, which bounds ts from above.  Returns 0 and fills *t, or

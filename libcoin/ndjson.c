@@ -645,6 +645,17 @@ get_num(const struct jval *v, const char *name, int nullable, double *out,
 	return 0;
 }
 
+int
+coin_line_blank(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return 0;
+	return 1;
+}
+
 static const char *const tick_names[] = { "pair", "ts", "price" };
 
 int

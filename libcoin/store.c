@@ -378,7 +378,8 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 		return ENAMETOOLONG;
 	if (stat(data, &st) == -1) {
 		if (errno != ENOENT)
-			return errno;
+			return (flags & COIN_STORE_CREATE) ? COIN_ECREATE :
+			    errno;
 		if (!(flags & COIN_STORE_CREATE) || (flags & COIN_STORE_RDONLY))
 			return COIN_ENOSTORE;
 		if ((e = mkdirs(path, 0700)) != 0) {

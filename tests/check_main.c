@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: ISC */
+/* check_main.c - run every libcoin unit suite */
+#include <stdlib.h>
+
+#include "check_main.h"
+
+int
+main(void)
+{
+	Suite *(*suites[])(void) = {
+		ndjson_suite, reader_suite, timefmt_suite, store_suite,
+	};
+	SRunner *sr;
+	size_t i;
+	int failed;
+
+	sr = srunner_create(suites[0]());
+	for (i = 1; i < sizeof(suites) / sizeof(suites[0]); i++)
+		srunner_add_suite(sr, suites[i]());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: ISC */
+/* check_ndjson.c - unit tests of record parsing and writing */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "coin_int.h"
+
+#define NOW	1732521600	/* 2024-11-25T08:00:00Z */
+
+static int
+tick(const char *line, struct coin_tick *t, char *why)
+{
+	return coin_tick_parse(line, strlen(line), NOW, t, why);
+}
+
+START_TEST(tick_good)
+{
+	struct coin_tick t;
+	char why[COIN_ERRBUF], buf[COIN_RECBUF];
+
+	ck_assert_int_eq(tick("{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,"
+	    "\"price\":97312.41}", &t, why), 0);
+	ck_assert_str_eq(t.pair, "bitcoin/usd");
+	ck_assert_int_eq(t.ts, 1732521600);
+	ck_assert(t.price == 97312.41);
+	coin_tick_format(&t, buf);
+	ck_assert_str_eq(buf, "{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,"
+	    "\"price\":97312.41}\n");
+
+	/* Any order, white space, unknown fields of every kind, src. */
+	ck_assert_int_eq(tick(" { \"price\" : 1e-8 , \"x\":[1,{\"a\":[]},"
+	    "null,true,false,\"\\u00e9\"], \"src\":\"coingecko\", "
+	    "\"ts\" : \"2024-10-21T10:55:00Z\", \"pair\":\"binance:BTC/USDT\""
+	    " }\t", &t, why), 0);
+	ck_assert_str_eq(t.pair, "binance:BTC/USDT");
+	ck_assert_int_eq(t.ts, 1729508100);
+	ck_assert(t.price == 1e-8);
+	coin_tick_format(&t, buf);
+	ck_assert_str_eq(buf, "{\"pair\":\"binance:BTC/USDT\","
+	    "\"ts\":1729508100,\"price\":1e-08}\n");
+
+	/* Escapes that decode to allowed bytes are fine. */
+	ck_assert_int_eq(tick("{\"pair\":\"a\\u002fb\",\"ts\":1732521600,"
+	    "\"price\":1}", &t, why), 0);
+	ck_assert_str_eq(t.pair, "a/b");
+	/* A ts exactly a day ahead is in; an escaped key is a key. */
+	ck_assert_int_eq(tick("{\"pair\":\"a/b\",\"t\\u0073\":1732608000,"
+	    "\"price\":1}", &t, why), 0);
+	ck_assert_int_eq(t.ts, NOW + 86400);
+	/* 32 levels of nesting in an unknown field are allowed. */
+	{
+		char line[256] = "{\"pair\":\"a/b\",\"ts\":1732521600,"
+		    "\"price\":2,\"deep\":";
+		int i;
+
+		for (i = 0; i < 31; i++)
+			strcat(line, "[");
+		for (i = 0; i < 31; i++)
+			strcat(line, "]");
+		strcat(line, "}");
+		ck_assert_msg(tick(line, &t, why) == 0, "%s", why);
+	}
+}
+END_TEST
+
+/* Every bad record, with the reason it must give. */
+static const struct {
+	const char	*line;
+	const char	*why;
+} bad_ticks[] = {
+	{ "", "empty line" },
+	{ "bitcoin 97312", "invalid JSON at column 1: unexpected character" },
+	{ "[1,2]", "not a JSON object" },
+	{ "97312.41", "not a JSON object" },
+	{ "\"a/b\"", "not a JSON object" },
+	{ "null", "not a JSON object" },
+	{ "{", "invalid JSON at column 2: expected a string key" },
+	{ "{\"pair\":\"a/b\",}", "expected a string key" },
+	{ "{\"pair\":\"a/b\" \"ts\":1}", "expected ',' or '}'" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1} x",
+	    "trailing text after the object" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1}{}",
+	    "trailing text after the object" },
+	{ "{'pair':'a/b'}", "expected a string key" },
+	{ "{\"ts\":1732521600,\"price\":1}", "missing \"pair\"" },
+	{ "{\"pair\":\"a/b\",\"price\":1}", "missing \"ts\"" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600}", "missing \"price\"" },
+	{ "{\"pair\":7,\"ts\":1732521600,\"price\":1}",
+	    "\"pair\" is not a string" },
+	{ "{\"pair\":null,\"ts\":1732521600,\"price\":1}",
+	    "\"pair\" is not a string" },
+	{ "{\"pair\":\"a/b\",\"ts\":true,\"price\":1}",
+	    "\"ts\" is not an integer or an RFC 3339 time" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600.5,\"price\":1}",
+	    "\"ts\" is not an integer: 1732521600.5" },
+	{ "{\"pair\":\"a/b\",\"ts\":1.7e9,\"price\":1}",
+	    "\"ts\" is not an integer" },
+	{ "{\"pair\":\"a/b\",\"ts\":\"yesterday\",\"price\":1}",
+	    "\"ts\" is not an RFC 3339 time: \"yesterday\"" },
+	{ "{\"pair\":\"a/b\",\"ts\":\"2024-02-30T00:00:00Z\",\"price\":1}",
+	    "not an RFC 3339 time" },
+	{ "{\"pair\":\"a/b\",\"ts\":\"1732521600\",\"price\":1}",
+	    "not an RFC 3339 time" },
+	{ "{\"pair\":\"a/b\",\"ts\":1230767999,\"price\":1}",
+	    "ts 1230767999 (2008-12-31T23:59:59Z) is before 2009" },
+	{ "{\"pair\":\"a/b\",\"ts\":-5,\"price\":1}", "is before 2009" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732608001,\"price\":1}",
+	    "ts 1732608001 (2024-11-26T08:00:01Z) is more than a day in the "
+	    "future" },
+	{ "{\"pair\":\"a/b\",\"ts\":99999999999999999999,\"price\":1}",
+	    "\"ts\" is out of range: 99999999999999999999" },
+	{ "{\"pair\":\"a/b\",\"ts\":9223372036854775808,\"price\":1}",
+	    "\"ts\" is out of range" },
+	{ "{\"pair\":\"a/b\",\"ts\":9223372036854775807,\"price\":1}",
+	    "is more than a day in the future" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":0}",
+	    "price is zero" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":-0.0}",
+	    "price is zero" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":-3}",
+	    "price is negative: -3" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1e999}",
+	    "price is not finite: 1e999" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":-1e999}",
+	    "price is not finite" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":NaN}",
+	    "unexpected character" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":Infinity}",
+	    "unexpected character" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":-Infinity}",
+	    "bad number" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":\"97\"}",
+	    "\"price\" is not a number" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":null}",
+	    "\"price\" is not a number" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":01}",
+	    "expected ',' or '}'" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1.}", "bad number" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":.5}",
+	    "unexpected character" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":+1}",
+	    "unexpected character" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1e}", "bad number" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"price\":2}",
+	    "duplicate key \"price\"" },
+	{ "{\"pair\":\"a/b\",\"pair\":\"c/d\",\"ts\":1732521600,\"price\":1}",
+	    "duplicate key \"pair\"" },
+	{ "{\"pair\":\"a/b\",\"ts\":1,\"\\u0074s\":1732521600,\"price\":1}",
+	    "duplicate key \"ts\"" },
+	{ "{\"pair\":\"\",\"ts\":1732521600,\"price\":1}", "pair is empty" },
+	{ "{\"pair\":\"ab\",\"ts\":1732521600,\"price\":1}",
+	    "pair \"ab\" does not hold exactly one '/'" },
+	{ "{\"pair\":\"a/b/c\",\"ts\":1732521600,\"price\":1}",
+	    "does not hold exactly one '/'" },
+	{ "{\"pair\":\"a b/c\",\"ts\":1732521600,\"price\":1}",
+	    "pair holds a space at byte 2" },
+	{ "{\"pair\":\"a\\\"/c\",\"ts\":1732521600,\"price\":1}",
+	    "pair holds a quote at byte 2" },
+	{ "{\"pair\":\"a\\\\/c\",\"ts\":1732521600,\"price\":1}",
+	    "pair holds a backslash at byte 2" },
+	{ "{\"pair\":\"a\\t/c\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ "{\"pair\":\"a\\u0000/c\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ "{\"pair\":\"\\u001b[31m/c\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ "{\"pair\":\"caf\xc3\xa9/usd\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII at byte 4" },
+	{ "{\"pair\":\"a\x7f/b\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ "{\"pair\":\"a\x01/b\",\"ts\":1732521600,\"price\":1}",
+	    "control character in string" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":\"\xff\"}",
+	    "invalid UTF-8" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":\"\xc0\xaf\"}",
+	    "invalid UTF-8" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,"
+	    "\"x\":\"\xed\xa0\x80\"}", "invalid UTF-8" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":\"\xe2\x82\"}",
+	    "invalid UTF-8" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":\"\\ud800\"}",
+	    "lone surrogate" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":\"\\udc00\"}",
+	    "lone surrogate" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":\"\\u12\"}",
+	    "bad \\u escape" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":\"\\q\"}",
+	    "bad escape" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":\"abc}",
+	    "unterminated string" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":tru}",
+	    "unexpected character" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":[1 2]}",
+	    "expected ',' or ']'" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\":}",
+	    "unexpected character" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"x\"}",
+	    "expected ':'" },
+};
+
+START_TEST(tick_bad)
+{
+	struct coin_tick t;
+	char why[COIN_ERRBUF];
+
+	ck_assert_int_eq(tick(bad_ticks[_i].line, &t, why), COIN_EBADREC);
+	ck_assert_msg(strstr(why, bad_ticks[_i].why) != NULL,
+	    "line %s: reason \"%s\", expected \"%s\"", bad_ticks[_i].line,
+	    why, bad_ticks[_i].why);
+}
+END_TEST
+
+START_TEST(tick_limits)
+{
+	struct coin_tick t;
+	char line[1024], why[COIN_ERRBUF], pair[256];
+	int i;
+
+	/* A pair of 200 bytes is in, 201 out. */
+	memset(pair, 'x', 200);
+	pair[100] = '/';
+	pair[200] = '\0';
+	snprintf(line, sizeof(line), "{\"pair\":\"%s\",\"ts\":1732521600,"
+	    "\"price\":1}", pair);
+	ck_assert_msg(tick(line, &t, why) == 0, "%s", why);
+	ck_assert_int_eq(strlen(t.pair), 200);
+	pair[200] = 'x';
+	pair[201] = '\0';
+	snprintf(line, sizeof(line), "{\"pair\":\"%s\",\"ts\":1732521600,"
+	    "\"price\":1}", pair);
+	ck_assert_int_eq(tick(line, &t, why), COIN_EBADREC);
+	ck_assert_str_eq(why, "pair is longer than 200 bytes");
+	/* 33 levels of nesting are refused (the object is the first). */
+	strcpy(line, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":2,"
+	    "\"deep\":");
+	for (i = 0; i < 32; i++)
+		strcat(line, "[");
+	for (i = 0; i < 32; i++)
+		strcat(line, "]");
+	strcat(line, "}");
+	ck_assert_int_eq(tick(line, &t, why), COIN_EBADREC);
+	ck_assert_msg(strstr(why, "nesting deeper than 32") != NULL, "%s",
+	    why);
+	/* Not NUL-terminated input is read by its length only. */
+	strcpy(line, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":2}GARBAGE");
+	ck_assert_int_eq(coin_tick_parse(line, strlen(line) - 7, NOW, &t,
+	    why), 0);
+	ck_assert_int_eq(coin_tick_parse(line, 10, NOW, &t, why),
+	    COIN_EBADREC);
+	/* A NULL errbuf is allowed. */
+	ck_assert_int_eq(coin_tick_parse("x", 1, NOW, &t, NULL),
+	    COIN_EBADREC);
+	ck_assert(coin_line_blank(" \t\r", 3));
+	ck_assert(coin_line_blank("", 0));
+	ck_assert(!coin_line_blank(" {", 2));
+}
+END_TEST
+
+static void
+roundtrip(double d)
+{
+	char buf[32], *end;
+
+	coin_double_format(d, buf);
+	ck_assert_msg(strtod(buf, &end) == d && *end == '\0',
+	    "%.17g wrote %s", d, buf);
+}
+
+START_TEST(double_format)
+{
+	static const struct {
+		double		 d;
+		const char	*s;
+	} cases[] = {
+		{ 97312.41, "97312.41" }, { 0.1, "0.1" }, { 1, "1" },
+		{ 1e-8, "1e-08" }, { 1e21, "1e+21" }, { 123456789012, "123456789012" },
+		{ 0.30000000000000004, "0.30000000000000004" },
+		{ 5e-324, "4.94065645841247e-324" },
+		{ 1.7976931348623157e308, "1.7976931348623157e+308" },
+		{ 67187.3358936566, "67187.3358936566" },
+	};
+	char buf[32];
+	uint64_t x = 88172645463325252ULL, u;
+	double d;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		coin_double_format(cases[i].d, buf);
+		ck_assert_str_eq(buf, cases[i].s);
+		roundtrip(cases[i].d);
+	}
+	coin_double_format(NAN, buf);
+	ck_assert_str_eq(buf, "null");
+	coin_double_format(INFINITY, buf);
+	ck_assert_str_eq(buf, "null");
+	/* Random bit patterns (xorshift), every finite one round-trips. */
+	for (i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		u = x;
+		memcpy(&d, &u, sizeof(d));
+		if (isfinite(d))
+			roundtrip(d);
+	}
+}
+END_TEST
+
+/* Output and input ignore a locale whose decimal mark is a comma. */
+START_TEST(locale_comma)
+{
+	struct coin_tick t;
+	char buf[COIN_RECBUF], why[COIN_ERRBUF];
+
+	ck_assert_msg(setlocale(LC_ALL, "de_DE.UTF-8") != NULL,
+	    "no de_DE.UTF-8 locale: run under make unit, which makes one "
+	    "and sets LOCPATH");
+	snprintf(buf, sizeof(buf), "%.1f", 0.5);
+	ck_assert_str_eq(buf, "0,5");	/* the locale is really in force */
+	ck_assert_int_eq(tick("{\"pair\":\"a/b\",\"ts\":1732521600,"
+	    "\"price\":1234.5678}", &t, why), 0);
+	ck_assert(t.price == 1234.5678);
+	coin_tick_format(&t, buf);
+	ck_assert_str_eq(buf, "{\"pair\":\"a/b\",\"ts\":1732521600,"
+	    "\"price\":1234.5678}\n");
+	coin_double_format(0.25, buf);
+	ck_assert_str_eq(buf, "0.25");
+	setlocale(LC_ALL, "C");
+}
+END_TEST
+
+START_TEST(stat_records)
+{
+	struct coin_stat s, r;
+	char buf[COIN_RECBUF], why[COIN_ERRBUF];
+	const char *line = "{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,"
+	    "\"window\":86400,\"n\":1440,\"mean\":97011.2,\"stddev\":812.4,"
+	    "\"min\":95500,\"max\":98800.1,\"last\":97312.41}";
+
+	ck_assert_int_eq(coin_stat_parse(line, strlen(line), NOW, &s, why),
+	    0);
+	ck_assert_int_eq(s.n, 1440);
+	ck_assert_int_eq(s.window, 86400);
+	ck_assert(s.stddev == 812.4 && s.max == 98800.1);
+	coin_stat_format(&s, buf);
+	ck_assert_int_eq(strncmp(buf, line, strlen(line)), 0);
+	ck_assert_str_eq(buf + strlen(line), "\n");
+	/* Rank records parse as stats: rank and of are ignored. */
+	line = "{\"rank\":1,\"of\":3,\"pair\":\"a/b\",\"ts\":1732521600,"
+	    "\"window\":60,\"n\":1,\"mean\":2,\"stddev\":null,\"min\":2,"
+	    "\"max\":2,\"last\":2}";
+	ck_assert_msg(coin_stat_parse(line, strlen(line), NOW, &r, why) == 0,
+	    "%s", why);
+	ck_assert(isnan(r.stddev));
+	coin_stat_format(&r, buf);
+	ck_assert_str_eq(buf, "{\"pair\":\"a/b\",\"ts\":1732521600,"
+	    "\"window\":60,\"n\":1,\"mean\":2,\"stddev\":null,\"min\":2,"
+	    "\"max\":2,\"last\":2}\n");
+	line = "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":5,"
+	    "\"mean\":2,\"stddev\":null,\"min\":2,\"max\":2,\"last\":2}";
+	ck_assert_int_eq(coin_stat_parse(line, strlen(line), NOW, &r, why),
+	    COIN_EBADREC);
+	ck_assert_str_eq(why, "\"stddev\" is null with n = 5");
+	line = "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":0,\"n\":5,"
+	    "\"mean\":2,\"stddev\":1,\"min\":2,\"max\":2,\"last\":2}";
+	ck_assert_int_eq(coin_stat_parse(line, strlen(line), NOW, &r, why),
+	    COIN_EBADREC);
+	ck_assert_str_eq(why, "window is not positive");
+	line = "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":5,"
+	    "\"mean\":2,\"stddev\":-1,\"min\":2,\"max\":2,\"last\":2}";
+	ck_assert_int_eq(coin_stat_parse(line, strlen(line), NOW, &r, why),
+	    COIN_EBADREC);
+	ck_assert_str_eq(why, "stddev is negative");
+	line = "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":5,"
+	    "\"mean\":2,\"stddev\":1,\"min\":2,\"max\":2}";
+	ck_assert_int_eq(coin_stat_parse(line, strlen(line), NOW, &r, why),
+	    COIN_EBADREC);
+	ck_assert_str_eq(why, "missing \"last\"");
+	line = "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":-1,"
+	    "\"mean\":2,\"stddev\":1,\"min\":2,\"max\":2,\"last\":2}";
+	ck_assert_int_eq(coin_stat_parse(line, strlen(line), NOW, &r, why),
+	    COIN_EBADREC);
+	ck_assert_str_eq(why, "n is negative");
+}
+END_TEST
+
+START_TEST(errors)
+{
+	ck_assert_str_eq(coin_strerror(COIN_ELONG), "line longer than 1 MiB");
+	ck_assert_str_eq(coin_strerror(COIN_ECORRUPT), "store is corrupt");
+	ck_assert_str_eq(coin_strerror(ENOENT), strerror(ENOENT));
+	ck_assert_int_eq(coin_exit_status(0), 0);
+	ck_assert_int_eq(coin_exit_status(COIN_EBADREC), 65);
+	ck_assert_int_eq(coin_exit_status(COIN_ENOSTORE), 66);
+	ck_assert_int_eq(coin_exit_status(COIN_ECREATE), 73);
+	ck_assert_int_eq(coin_exit_status(COIN_ECORRUPT), 74);
+	ck_assert_int_eq(coin_exit_status(ENOSPC), 74);
+	ck_assert_int_eq(coin_exit_status(COIN_ENOMEM), 70);
+}
+END_TEST
+
+Suite *
+ndjson_suite(void)
+{
+	Suite *s = suite_create("ndjson");
+	TCase *tc;
+
+	tc = tcase_create("tick");
+	tcase_add_test(tc, tick_good);
+	tcase_add_loop_test(tc, tick_bad, 0,
+	    sizeof(bad_ticks) / sizeof(bad_ticks[0]));
+	tcase_add_test(tc, tick_limits);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("format");
+	tcase_add_test(tc, double_format);
+	tcase_add_test(tc, locale_comma);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stat");
+	tcase_add_test(tc, stat_records);
+	tcase_add_test(tc, errors);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,714 @@
+/* SPDX-License-Identifier: ISC */
+/* check_store.c - unit tests of the LMDB store */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "coin_int.h"
+
+#define T0	1732521600
+
+static char dir[64];
+static char db[96];
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check_store.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/a/b/db", dir);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct coin_store *
+open_rw(void)
+{
+	struct coin_store *s;
+	int rc = coin_store_open(&s, db, COIN_STORE_CREATE);
+
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	return s;
+}
+
+static void
+put(struct coin_store *s, const char *pair, int64_t ts, double price)
+{
+	struct coin_batch *b;
+	struct coin_tick t;
+
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	snprintf(t.pair, sizeof(t.pair), "%s", pair);
+	t.ts = ts;
+	t.price = price;
+	ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+}
+
+/* Collect what a query finds as text, one "pair ts price" a line. */
+struct text {
+	char	 buf[8192];
+	size_t	 n;
+};
+
+static int
+collect(const struct coin_tick *t, void *arg)
+{
+	struct text *x = arg;
+
+	x->n += (size_t)snprintf(x->buf + x->n, sizeof(x->buf) - x->n,
+	    "%s %lld %g\n", t->pair, (long long)t->ts, t->price);
+	return 0;
+}
+
+static const char *
+query(struct coin_store *s, const char *pair, int64_t since, int64_t until,
+    int latest)
+{
+	static struct text x;
+
+	x.n = 0;
+	x.buf[0] = '\0';
+	ck_assert_int_eq(coin_store_ticks(s, pair, since, until, latest,
+	    collect, &x), 0);
+	return x.buf;
+}
+
+START_TEST(create_and_modes)
+{
+	struct coin_store *s;
+	struct stat st;
+	char path[128];
+	mode_t old = umask(022);
+
+	ck_assert_int_eq(coin_store_open(&s, db, 0), COIN_ENOSTORE);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_ENOSTORE);
+	s = open_rw();
+	ck_assert_str_eq(coin_store_dir(s), db);
+	coin_store_close(s);
+	ck_assert_int_eq(stat(db, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	snprintf(path, sizeof(path), "%s/data.mdb", db);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	/* Read-only opens of an existing store work. */
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	{
+		struct coin_batch *b;
+		struct coin_tick t = { "a/b", T0, 1 };
+
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		ck_assert_int_eq(coin_store_put_batch(s, b), EROFS);
+		coin_batch_free(b);
+	}
+	coin_store_close(s);
+	/* Creating under a file fails with COIN_ECREATE and errno. */
+	snprintf(path, sizeof(path), "%s/file", dir);
+	ck_assert_int_eq(close(open(path, O_CREAT | O_WRONLY, 0600)), 0);
+	snprintf(path, sizeof(path), "%s/file/db", dir);
+	errno = 0;
+	ck_assert_int_eq(coin_store_open(&s, path, COIN_STORE_CREATE),
+	    COIN_ECREATE);
+	ck_assert_int_eq(errno, ENOTDIR);
+	umask(old);
+}
+END_TEST
+
+START_TEST(paths)
+{
+	char buf[256];
+
+	setenv("COIN_DB", "/x/db", 1);
+	setenv("XDG_DATA_HOME", "/xdg", 1);
+	setenv("HOME", "/home/u", 1);
+	ck_assert_int_eq(coin_store_path("/given", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/given");
+	ck_assert_int_eq(coin_store_path(NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/x/db");
+	unsetenv("COIN_DB");
+	ck_assert_int_eq(coin_store_path(NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/xdg/coin");
+	setenv("XDG_DATA_HOME", "relative", 1);	/* ignored, as the spec says */
+	ck_assert_int_eq(coin_store_path(NULL, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "/home/u/.local/share/coin");
+	unsetenv("XDG_DATA_HOME");
+	unsetenv("HOME");
+	ck_assert_int_eq(coin_store_path(NULL, buf, sizeof(buf)),
+	    COIN_EUSAGE);
+	ck_assert_int_eq(coin_store_path("/abc", buf, 3), COIN_EUSAGE);
+}
+END_TEST
+
+START_TEST(ticks_query)
+{
+	struct coin_store *s = open_rw();
+	struct coin_batch *b;
+	struct coin_tick t;
+	int i;
+
+	/* Pairs that are prefixes of each other sort by pair first. */
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (i = 0; i < 3; i++) {
+		t.ts = T0 + i * 60;
+		t.price = 1 + i;
+		strcpy(t.pair, "a/b");
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		strcpy(t.pair, "a/bc");
+		t.price = 10 + i;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		strcpy(t.pair, "a/");
+		strcpy(t.pair, "Z/z");
+		t.price = 100 + i;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	ck_assert_uint_eq(coin_batch_len(b), 9);
+	coin_batch_get(b, 1, &t);
+	ck_assert_str_eq(t.pair, "a/bc");
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	/* The batch keeps its arrival order after the sorted put. */
+	coin_batch_get(b, 2, &t);
+	ck_assert_str_eq(t.pair, "Z/z");
+	coin_batch_free(b);
+	ck_assert_str_eq(query(s, NULL, INT64_MIN, INT64_MAX, 0),
+	    "Z/z 1732521600 100\nZ/z 1732521660 101\nZ/z 1732521720 102\n"
+	    "a/b 1732521600 1\na/b 1732521660 2\na/b 1732521720 3\n"
+	    "a/bc 1732521600 10\na/bc 1732521660 11\na/bc 1732521720 12\n");
+	ck_assert_str_eq(query(s, "a/b", INT64_MIN, INT64_MAX, 0),
+	    "a/b 1732521600 1\na/b 1732521660 2\na/b 1732521720 3\n");
+	ck_assert_str_eq(query(s, "a/b", T0 + 60, INT64_MAX, 0),
+	    "a/b 1732521660 2\na/b 1732521720 3\n");
+	ck_assert_str_eq(query(s, "a/b", T0 + 1, T0 + 60, 0),
+	    "a/b 1732521660 2\n");
+	ck_assert_str_eq(query(s, "a/b", T0 + 61, T0 + 119, 0), "");
+	ck_assert_str_eq(query(s, "a/x", INT64_MIN, INT64_MAX, 0), "");
+	ck_assert_str_eq(query(s, NULL, INT64_MIN, INT64_MAX, 1),
+	    "Z/z 1732521720 102\na/b 1732521720 3\na/bc 1732521720 12\n");
+	ck_assert_str_eq(query(s, NULL, INT64_MIN, T0 + 60, 1),
+	    "Z/z 1732521660 101\na/b 1732521660 2\na/bc 1732521660 11\n");
+	ck_assert_str_eq(query(s, "a/bc", INT64_MIN, T0 + 59, 1),
+	    "a/bc 1732521600 10\n");
+	ck_assert_str_eq(query(s, "a/bc", T0 + 200, INT64_MAX, 1), "");
+	ck_assert_str_eq(query(s, "a/b", INT64_MIN, T0 - 1, 1), "");
+	ck_assert_str_eq(query(s, "A/b", INT64_MIN, INT64_MAX, 1), "");
+	ck_assert_str_eq(query(s, "zz/b", INT64_MIN, INT64_MAX, 1), "");
+	ck_assert_str_eq(query(s, NULL, T0 + 1, T0, 0), "");
+	coin_store_close(s);
+}
+END_TEST
+
+static int
+stop_after_two(const struct coin_tick *t, void *arg)
+{
+	(void)t;
+	return ++*(int *)arg == 2 ? 7 : 0;
+}
+
+START_TEST(replace_and_stop)
+{
+	struct coin_store *s = open_rw();
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	struct coin_tick t = { "x/y", T0, 1 };
+	int n = 0;
+
+	put(s, "x/y", T0, 5);
+	put(s, "x/y", T0, 6);			/* replaces */
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	t.price = 2;
+	ck_assert_int_eq(coin_batch_add(b, &t), 0);	/* the later wins */
+	t.ts = T0 + 60;
+	ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	ck_assert_str_eq(query(s, NULL, INT64_MIN, INT64_MAX, 0),
+	    "x/y 1732521600 2\nx/y 1732521660 2\n");
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.ticks, 2);
+	ck_assert_uint_eq(info.pairs, 1);
+	ck_assert_int_eq(info.first_ts, T0);
+	ck_assert_int_eq(info.last_ts, T0 + 60);
+	/* A callback's nonzero value stops the walk and comes back. */
+	ck_assert_int_eq(coin_store_ticks(s, NULL, INT64_MIN, INT64_MAX, 0,
+	    stop_after_two, &n), 7);
+	coin_batch_truncate(b, 1);
+	ck_assert_uint_eq(coin_batch_len(b), 1);
+	coin_batch_truncate(b, 0);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);	/* empty */
+	coin_batch_free(b);
+	coin_store_close(s);
+}
+END_TEST
+
+static int
+count_pairs(const struct coin_pairinfo *p, void *arg)
+{
+	struct text *x = arg;
+
+	x->n += (size_t)snprintf(x->buf + x->n, sizeof(x->buf) - x->n,
+	    "%s %llu %lld %lld\n", p->pair, (unsigned long long)p->n,
+	    (long long)p->first, (long long)p->last);
+	return 0;
+}
+
+START_TEST(pairs)
+{
+	struct coin_store *s = open_rw();
+	struct text x = { "", 0 };
+
+	put(s, "b/c", T0 + 60, 1);
+	put(s, "b/c", T0, 1);
+	put(s, "a/c", T0 + 120, 1);
+	ck_assert_int_eq(coin_store_pairs(s, count_pairs, &x), 0);
+	ck_assert_str_eq(x.buf, "a/c 1 1732521720 1732521720\n"
+	    "b/c 2 1732521600 1732521660\n");
+	coin_store_close(s);
+}
+END_TEST
+
+/* The map grows by itself: a tiny map takes 20,000 ticks in one batch. */
+START_TEST(map_grows)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	struct coin_tick t;
+	int i, rc;
+
+	rc = coin_store_open_size(&s, db, COIN_STORE_CREATE, 64 * 1024);
+	ck_assert_msg(rc == 0, "%s", coin_strerror(rc));
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (i = 0; i < 20000; i++) {
+		snprintf(t.pair, sizeof(t.pair), "coin%05d/usd", i);
+		t.ts = T0;
+		t.price = i + 1;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.ticks, 20000);
+	ck_assert_uint_gt(info.map_size, 64 * 1024);
+	coin_store_close(s);
+}
+END_TEST
+
+/* A process with the store open adopts a map another process grew. */
+START_TEST(map_adopted)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	pid_t pid;
+	int status, rc;
+
+	rc = coin_store_open_size(&s, db, COIN_STORE_CREATE, 64 * 1024);
+	ck_assert_int_eq(rc, 0);
+	put(s, "first/usd", T0, 1);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		struct coin_store *c;
+		struct coin_batch *b;
+		struct coin_tick t;
+		int i;
+
+		if (coin_store_open_size(&c, db, COIN_STORE_CREATE,
+		    64 * 1024) != 0 || coin_batch_new(&b) != 0)
+			_exit(1);
+		for (i = 0; i < 20000; i++) {
+			snprintf(t.pair, sizeof(t.pair), "c%05d/usd", i);
+			t.ts = T0;
+			t.price = 1;
+			if (coin_batch_add(b, &t) != 0)
+				_exit(1);
+		}
+		_exit(coin_store_put_batch(c, b) != 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	/* Reading and writing both go on with the bigger map. */
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.ticks, 20001);
+	put(s, "last/usd", T0, 1);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.ticks, 20002);
+	coin_store_close(s);
+}
+END_TEST
+
+static void
+raw_put(const char *dbname, const void *k, size_t klen, const void *v,
+    size_t vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val key = { klen, (void *)(uintptr_t)k };
+	MDB_val val = { vlen, (void *)(uintptr_t)v };
+
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
+	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, dbname, MDB_CREATE, &dbi), 0);
+	ck_assert_int_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+START_TEST(schema_refused)
+{
+	struct coin_store *s = open_rw();
+
+	coin_store_close(s);
+	raw_put("meta", "schema", 6, "2", 1);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE),
+	    COIN_ESCHEMA);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_ESCHEMA);
+}
+END_TEST
+
+START_TEST(not_ours_or_damaged)
+{
+	struct coin_store *s;
+	char path[128];
+	int fd;
+
+	/* An LMDB environment that is not a coin store. */
+	ck_assert_int_eq(system("true"), 0);
+	snprintf(path, sizeof(path), "mkdir -p '%s'", db);
+	ck_assert_int_eq(system(path), 0);
+	raw_put("other", "k", 1, "v", 1);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_ECORRUPT);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	coin_store_close(s);	/* writable: it becomes one, others kept */
+	/* Random bytes where data.mdb should be. */
+	snprintf(path, sizeof(path), "%s/data.mdb", db);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	ck_assert_int_eq(write(fd, "this is not an lmdb file at all, no",
+	    35), 35);
+	close(fd);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_ECORRUPT);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE),
+	    COIN_ECORRUPT);
+	/* An empty data.mdb is not a store to read. */
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_TRUNC), -1);
+	close(fd);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_ECORRUPT);
+}
+END_TEST
+
+static struct coin_stat
+mkstat(const char *pair, int64_t ts, double sd, int64_t n)
+{
+	struct coin_stat st;
+
+	memset(&st, 0, sizeof(st));
+	snprintf(st.pair, sizeof(st.pair), "%s", pair);
+	st.ts = ts;
+	st.window = 86400;
+	st.n = n;
+	st.mean = st.min = st.max = st.last = 10;
+	st.stddev = sd;
+	return st;
+}
+
+static int
+collect_stat(const struct coin_stat *st, void *arg)
+{
+	struct text *x = arg;
+
+	x->n += (size_t)snprintf(x->buf + x->n, sizeof(x->buf) - x->n,
+	    "%s %g %lld\n", st->pair, st->stddev, (long long)st->n);
+	return 0;
+}
+
+START_TEST(stats)
+{
+	struct coin_store *s = open_rw();
+	struct coin_stat st[6];
+	struct text x = { "", 0 };
+	struct coin_storeinfo info;
+	int64_t ts;
+
+	ck_assert_int_eq(coin_store_stat_time(s, INT64_MAX, &ts),
+	    MDB_NOTFOUND);
+	st[0] = mkstat("b/usd", T0, 2.5, 10);
+	st[1] = mkstat("a/usd", T0, 2.5, 10);		/* tie: by pair */
+	st[2] = mkstat("c/usd", T0, 0, 10);
+	st[3] = mkstat("d/usd", T0, NAN, 1);		/* no stddev: last */
+	st[4] = mkstat("e/usd", T0, 1e-300, 10);
+	st[5] = mkstat("f/usd", T0, 1e300, 10);
+	ck_assert_int_eq(coin_store_put_stats(s, st, 6), 0);
+	ck_assert_int_eq(coin_store_stats_at(s, T0, collect_stat, &x), 0);
+	ck_assert_str_eq(x.buf, "f/usd 1e+300 10\na/usd 2.5 10\n"
+	    "b/usd 2.5 10\ne/usd 1e-300 10\nc/usd 0 10\nd/usd nan 1\n");
+	/* A stat computed again replaces the old one, not beside it. */
+	st[0] = mkstat("b/usd", T0, 9, 11);
+	ck_assert_int_eq(coin_store_put_stats(s, st, 1), 0);
+	x.n = 0;
+	ck_assert_int_eq(coin_store_stats_at(s, T0, collect_stat, &x), 0);
+	ck_assert_str_eq(x.buf, "f/usd 1e+300 10\nb/usd 9 11\n"
+	    "a/usd 2.5 10\ne/usd 1e-300 10\nc/usd 0 10\nd/usd nan 1\n");
+	/* latest only moves forward; stat_time finds earlier ones. */
+	st[0] = mkstat("a/usd", T0 + 120, 1, 2);
+	ck_assert_int_eq(coin_store_put_stats(s, st, 1), 0);
+	st[0] = mkstat("a/usd", T0 + 60, 1, 2);
+	ck_assert_int_eq(coin_store_put_stats(s, st, 1), 0);
+	ck_assert_int_eq(coin_store_stat_time(s, INT64_MAX, &ts), 0);
+	ck_assert_int_eq(ts, T0 + 120);
+	ck_assert_int_eq(coin_store_stat_time(s, T0 + 119, &ts), 0);
+	ck_assert_int_eq(ts, T0 + 60);
+	ck_assert_int_eq(coin_store_stat_time(s, T0 + 10000, &ts), 0);
+	ck_assert_int_eq(ts, T0 + 120);
+	ck_assert_int_eq(coin_store_stat_time(s, T0 - 1, &ts),
+	    MDB_NOTFOUND);
+	x.n = 0;
+	x.buf[0] = '\0';
+	ck_assert_int_eq(coin_store_stats_at(s, T0 + 1, collect_stat, &x),
+	    0);
+	ck_assert_str_eq(x.buf, "");
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.stats, 8);
+	ck_assert_uint_eq(info.stat_times, 3);
+	ck_assert_int_eq(info.latest, T0 + 120);
+	coin_store_close(s);
+}
+END_TEST
+
+static void
+no_fault(const char *what, void *arg)
+{
+	(void)arg;
+	ck_abort_msg("unexpected fault: %s", what);
+}
+
+static void
+count_fault(const char *what, void *arg)
+{
+	(void)what;
+	(*(int *)arg)++;
+}
+
+START_TEST(check)
+{
+	struct coin_store *s = open_rw();
+	struct coin_storeinfo info;
+	struct coin_stat st = mkstat("a/usd", T0, 1, 5);
+	unsigned char key[16];
+	int faults = 0;
+
+	put(s, "a/usd", T0, 3);
+	ck_assert_int_eq(coin_store_put_stats(s, &st, 1), 0);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_uint_eq(info.ticks, 1);
+	coin_store_close(s);
+	/* A key that does not decode, and a price that is not one. */
+	raw_put("ticks", "garbage", 7, "12345678", 8);
+	coin_tickkey_encode("b/usd", T0, key);
+	raw_put("ticks", key, 14, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	ck_assert_int_eq(coin_store_check(s, count_fault, &faults, &info),
+	    COIN_ECORRUPT);
+	ck_assert_int_ge(faults, 2);
+	coin_store_close(s);
+}
+END_TEST
+
+START_TEST(codecs)
+{
+	unsigned char k[COIN_STATKEY_MAX], k2[COIN_STATKEY_MAX];
+	char pair[COIN_PAIR_MAX + 1];
+	int64_t ts;
+	double sd;
+	size_t n;
+
+	n = coin_tickkey_encode("a/b", T0, k);
+	ck_assert_uint_eq(n, 12);
+	ck_assert_int_eq(coin_tickkey_decode(k, n, pair, &ts), 0);
+	ck_assert_str_eq(pair, "a/b");
+	ck_assert_int_eq(ts, T0);
+	ck_assert_int_eq(coin_tickkey_decode(k, n - 1, pair, &ts),
+	    COIN_ECORRUPT);
+	ck_assert_int_eq(coin_tickkey_decode(k, 9, pair, &ts),
+	    COIN_ECORRUPT);
+	n = coin_statkey_encode(T0, 0.5, "a/b", k);
+	ck_assert_int_eq(coin_statkey_decode(k, n, &ts, &sd, pair), 0);
+	ck_assert(sd == 0.5);
+	ck_assert_int_eq(coin_statkey_decode(k, 16, &ts, &sd, pair),
+	    COIN_ECORRUPT);
+	/* Bigger stddevs sort first; -0 is 0; NAN sorts after all. */
+	coin_statkey_encode(T0, 0.75, "a/b", k2);
+	ck_assert_int_lt(memcmp(k2, k, 16), 0);
+	coin_statkey_encode(T0, -0.0, "a/b", k);
+	coin_statkey_encode(T0, 0.0, "a/b", k2);
+	ck_assert_int_eq(memcmp(k2, k, 16), 0);
+	coin_statkey_encode(T0, NAN, "a/b", k);
+	coin_statkey_encode(T0, 1e308, "a/b", k2);
+	ck_assert_int_lt(memcmp(k2, k, 16), 0);
+	ck_assert_int_eq(coin_statkey_decode(k, 19, &ts, &sd, pair), 0);
+	ck_assert(isnan(sd));
+	/* An earlier ts sorts first whatever the stddev. */
+	coin_statkey_encode(T0 + 1, 1e308, "a/b", k2);
+	ck_assert_int_lt(memcmp(k, k2, 16), 0);
+}
+END_TEST
+
+START_TEST(prune)
+{
+	struct coin_store *s = open_rw();
+	struct coin_batch *b;
+	struct coin_tick t;
+	struct coin_stat st[3];
+	struct coin_storeinfo info;
+	uint64_t nt, ns;
+	int i, p;
+
+	/* 25,000 ticks to prune: more than one bounded transaction. */
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (p = 0; p < 5; p++)
+		for (i = 0; i < 6000; i++) {
+			snprintf(t.pair, sizeof(t.pair), "p%d/usd", p);
+			t.ts = T0 + i * 60;
+			t.price = 1;
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		}
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	st[0] = mkstat("p0/usd", T0, 1, 5);
+	st[1] = mkstat("p1/usd", T0 + 5000 * 60, 1, 5);
+	st[2] = mkstat("p1/usd", T0 + 5999 * 60, 1, 5);
+	ck_assert_int_eq(coin_store_put_stats(s, st, 3), 0);
+	ck_assert_int_eq(coin_store_prune(s, T0 + 5000 * 60, &nt, &ns), 0);
+	ck_assert_uint_eq(nt, 25000);
+	ck_assert_uint_eq(ns, 1);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.ticks, 5000);
+	ck_assert_int_eq(info.first_ts, T0 + 5000 * 60);	/* kept: = cutoff */
+	ck_assert_uint_eq(info.stats, 2);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_int_eq(coin_store_prune(s, T0 + 5000 * 60, &nt, &ns), 0);
+	ck_assert_uint_eq(nt + ns, 0);
+	coin_store_close(s);
+}
+END_TEST
+
+START_TEST(backup)
+{
+	struct coin_store *s = open_rw(), *c;
+	struct coin_storeinfo info;
+	char bk[128], path[160];
+	struct stat st;
+
+	put(s, "a/usd", T0, 3);
+	snprintf(bk, sizeof(bk), "%s/backup", dir);
+	ck_assert_int_eq(coin_store_backup(s, bk), 0);
+	ck_assert_int_eq(coin_store_backup(s, bk), EEXIST);
+	snprintf(path, sizeof(path), "%s/data.mdb", bk);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/data.mdb.tmp", bk);
+	ck_assert_int_eq(stat(path, &st), -1);
+	coin_store_close(s);
+	ck_assert_int_eq(coin_store_open(&c, bk, COIN_STORE_RDONLY), 0);
+	ck_assert_int_eq(coin_store_check(c, no_fault, NULL, &info), 0);
+	ck_assert_uint_eq(info.ticks, 1);
+	coin_store_close(c);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	ck_assert_int_eq(coin_store_backup(s, "/proc/no/such"), ENOENT);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * Readers that die inside a transaction leave their slots taken; more
+ * of them than the table holds must not stop the next reader.
+ */
+START_TEST(stale_readers)
+{
+	struct coin_store *s = open_rw();
+	struct coin_storeinfo info;
+	int i, status, filled = 0;
+	pid_t pid;
+
+	put(s, "a/usd", T0, 3);
+	coin_store_close(s);
+	for (i = 0; i < 2 * 126 + 10; i++) {
+		pid = fork();
+		ck_assert_int_ne(pid, -1);
+		if (pid == 0) {
+			MDB_env *env;
+			MDB_txn *txn;
+
+			if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+			    mdb_env_open(env, db, MDB_NOTLS, 0600))
+				_exit(1);
+			if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
+				_exit(2);
+			_exit(0);	/* no cleanup: the slot stays */
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		/* Once the table is full, later children fail. */
+		ck_assert(WIFEXITED(status));
+		ck_assert_int_ne(WEXITSTATUS(status), 1);
+		if (WEXITSTATUS(status) == 2) {
+			filled = 1;
+			break;
+		}
+	}
+	ck_assert_msg(filled, "the reader table never filled");
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.ticks, 1);
+	coin_store_close(s);
+}
+END_TEST
+
+Suite *
+store_suite(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, create_and_modes);
+	tcase_add_test(tc, paths);
+	tcase_add_test(tc, ticks_query);
+	tcase_add_test(tc, replace_and_stop);
+	tcase_add_test(tc, pairs);
+	tcase_add_test(tc, map_grows);
+	tcase_add_test(tc, map_adopted);
+	tcase_add_test(tc, schema_refused);
+	tcase_add_test(tc, not_ours_or_damaged);
+	tcase_add_test(tc, stats);
+	tcase_add_test(tc, check);
+	tcase_add_test(tc, codecs);
+	tcase_add_test(tc, prune);
+	tcase_add_test(tc, backup);
+	tcase_add_test(tc, stale_readers);
+	suite_add_tcase(s, tc);
+	return s;
+}
