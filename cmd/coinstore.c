@@ -114,8 +114,8 @@ commit(struct ingest *in)
 		    &in->status) != 0)
 			break;
 	}
-	if (!in->o->quiet && fflush(stdout) == EOF)
-		(void)out_write("", 0, &in->status);
+	if (!in->o->quiet)
+		(void)out_flush(&in->status);
 	coin_batch_truncate(in->b, 0);
 	in->open_start = 0;
 	return 0;
@@ -245,7 +245,8 @@ dump_tick(const struct coin_tick *t, void *arg)
 	char buf[COIN_RECBUF];
 
 	d->found++;
-	return out_write(buf, coin_tick_format(t, buf), &d->status);
+	/* 1 stops the walk: stdout has failed, and said so. */
+	return out_write(buf, coin_tick_format(t, buf), &d->status) != 0;
 }
 
 static int
@@ -297,7 +298,7 @@ print_pair(const struct coin_pairinfo *p, void *arg)
 	n = snprintf(buf, sizeof(buf),
 	    "{\"pair\":\"%s\",\"n\":%" PRIu64 ",\"first\":%" PRId64
 	    ",\"last\":%" PRId64 "}\n", p->pair, p->n, p->first, p->last);
-	return out_write(buf, (size_t)n, arg);
+	return out_write(buf, (size_t)n, arg) != 0;
 }
 
 /* Write s as a JSON string: paths may hold quotes or control bytes. */

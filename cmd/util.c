@@ -80,36 +80,55 @@ open_store(const char *db, int flags)
 
 static int stdout_failed;
 
+/* Note that stdout failed: once, and quietly if its reader went away. */
+static void
+out_failed(int *status)
+{
+	int e = errno;
+
+	if (stdout_failed)
+		return;
+	stdout_failed = 1;
+	if (e != EPIPE) {
+		errno = e;
+		warn("stdout");
+		*status = worse(*status, EX_IOERR);
+	}
+}
+
 int
 out_write(const char *buf, size_t len, int *status)
 {
 	if (stdout_failed)
 		return -1;
-	if (fwrite(buf, 1, len, stdout) == len)
-		return 0;
-	stdout_failed = 1;
-	if (errno != EPIPE) {
-		warn("stdout");
-		*status = worse(*status, EX_IOERR);
+	if (fwrite(buf, 1, len, stdout) != len) {
+		out_failed(status);
+		return -1;
 	}
-	return -1;
+	return 0;
+}
+
+int
+out_flush(int *status)
+{
+	if (stdout_failed)
+		return -1;
+	if (fflush(stdout) == EOF) {
+		out_failed(status);
+		return -1;
+	}
+	return 0;
 }
 
 int
 finish_stdout(int status)
 {
-	int failed = fflush(stdout) == EOF || ferror(stdout);
-	int e = errno;
-
-	if (fclose(stdout) == EOF && !failed) {
-		failed = 1;
-		e = errno;
+	if (out_flush(&status) == 0 && ferror(stdout)) {
+		errno = EIO;
+		out_failed(&status);
 	}
-	if (failed && !stdout_failed && e != EPIPE) {
-		errno = e;
-		warn("stdout");
-		return worse(status, EX_IOERR);
-	}
+	if (fclose(stdout) == EOF)
+		out_failed(&status);
 	return status;
 }
 

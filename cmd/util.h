@@ -41,6 +41,9 @@ int	out_write(const char *buf, size_t len, int *status);
  */
 void	option_error(int ch, char *const argv[]);
 
+/* Flush stdout; as out_write(). */
+int	out_flush(int *status);
+
 /* Exit-on-failure allocation. */
 void	*emalloc(size_t n);
 

@@ -102,7 +102,7 @@ size_t	coin_double_format(double d, char *buf);
 struct coin_reader;		/* opaque */
 
 /*
- * Open path for reading lines ("-" is standard input, named "<stdin>").
+ * Open path for reading lines ("-" is standard input, named "stdin").
  * Returns 0 with *rp to release with coin_reader_close(), or an errno.
  */
 int	coin_reader_open(struct coin_reader **rp, const char *path);
@@ -119,7 +119,7 @@ int	coin_reader_next(struct coin_reader *r, const char **line,
 /* Number of the line last returned, counting from 1. */
 size_t	coin_reader_lineno(const struct coin_reader *r);
 
-/* The name used in messages: the path, or "<stdin>". */
+/* The name used in messages: the path, or "stdin". */
 const char *coin_reader_name(const struct coin_reader *r);
 
 /*

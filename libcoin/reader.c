@@ -33,7 +33,7 @@ coin_reader_open(struct coin_reader **rp, const char *path)
 		return ENOMEM;
 	r->cap = CHUNK;
 	if ((r->buf = malloc(r->cap)) == NULL ||
-	    (r->name = strdup(stdin_ ? "<stdin>" : path)) == NULL) {
+	    (r->name = strdup(stdin_ ? "stdin" : path)) == NULL) {
 		free(r->buf);
 		free(r);
 		return ENOMEM;

@@ -140,7 +140,7 @@ START_TEST(ready_pipe)
 	ck_assert_int_eq(dup2(fds[0], STDIN_FILENO), STDIN_FILENO);
 	close(fds[0]);
 	ck_assert_int_eq(coin_reader_open(&r, "-"), 0);
-	ck_assert_str_eq(coin_reader_name(r), "<stdin>");
+	ck_assert_str_eq(coin_reader_name(r), "stdin");
 	ck_assert_int_eq(coin_reader_ready(r, 10), 0);
 	ck_assert_int_eq(write(fds[1], "a\nb", 3), 3);
 	ck_assert_int_eq(coin_reader_ready(r, 0), 1);
