@@ -13,6 +13,7 @@ WARN	= -Wall -Wextra -Wpedantic -Wstrict-prototypes -Wmissing-prototypes \
 WERROR	=
 STD	= -std=c11 -D_POSIX_C_SOURCE=200809L
 LDFLAGS	=
+SANITIZED =
 
 # Dependencies through pkg-config; LMDB upstream ships no .pc file.
 PKG_CFLAGS != pkg-config --cflags libcurl json-c lmdb 2>/dev/null || true
@@ -80,14 +81,15 @@ unit: $(BUILD)/check_libcoin $(BUILD)/locale/de_DE.UTF-8
 	LOCPATH=$(CURDIR)/$(BUILD)/locale $(BUILD)/check_libcoin
 
 cli: all $(TEST_TOOLS:%=$(BUILD)/tools/%) $(BUILD)/locale/de_DE.UTF-8
-	BUILD=$(BUILD) LOCPATH=$(CURDIR)/$(BUILD)/locale sh tests/cli/run.sh
+	BUILD=$(BUILD) SANITIZED=$(SANITIZED) LOCPATH=$(CURDIR)/$(BUILD)/locale \
+	    sh tests/cli/run.sh
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
       -fno-omit-frame-pointer
 sanitize: deps
 	$(MAKE) BUILD=$(BUILD)/sanitize CFLAGS="-O1 -g $(SAN)" \
-	    LDFLAGS="$(SAN)" test
+	    LDFLAGS="$(SAN)" SANITIZED=1 test
 
 deps:
 	@sh .ci/deps $(DEBS)
@@ -96,8 +98,11 @@ lint:
 	mandoc -Tlint -W warning $(MAN)
 	@! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|gets)\(' \
 	    cmd/*.c libcoin/*.c || { echo 'banned function' >&2; false; }
-	@! awk 'length > 80 { print FILENAME ":" FNR ": over 80 columns" }' \
-	    cmd/*.[ch] libcoin/*.[ch] tests/*.[ch] | grep .
+	@for f in cmd/*.[ch] libcoin/*.[ch] tests/*.[ch] tests/tools/*.c; do \
+		expand "$$f" | awk -v f="$$f" 'length > 80 { \
+		    print f ":" NR ": over 80 columns"; bad = 1 } \
+		    END { exit bad }' || exit 1; \
+	done
 	@! nm -g --defined-only $(BUILD)/libcoin.a | \
 	    awk 'NF == 3 && $$3 !~ /^coin_/ { print "exported: " $$3 }' | grep .
 

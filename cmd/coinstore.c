@@ -39,7 +39,7 @@ struct ingest {
 	struct coin_store	*s;
 	struct coin_batch	*b;
 	const struct opts	*o;
-	size_t			 open_start;	/* where the open batch begins */
+	size_t			 open_start;	/* the open batch's first */
 	int64_t			 open_ts;
 	int			 status;
 };
@@ -526,9 +526,9 @@ main(int argc, char *argv[])
 		warnx("--since is after --until");
 		usage();
 	}
-	if (o.mode == INGEST || o.mode == PRUNE)
+	if (o.mode == INGEST)
 		flags = COIN_STORE_CREATE;
-	else if (o.mode == BACKUP)
+	else if (o.mode == BACKUP || o.mode == PRUNE)
 		flags = 0;
 	else
 		flags = COIN_STORE_RDONLY;

@@ -315,4 +315,201 @@ int	coin_store_backup(struct coin_store *s, const char *dir);
 /* The store's directory, as opened. */
 const char *coin_store_dir(const struct coin_store *s);
 
+/* ------------------------------------------------------------------ */
+/* CoinGecko (coinfetch) */
+
+#define COIN_EREFUSED	(-10)	/* the API refused for good (key, root, id) */
+#define COIN_ETRYLATER	(-11)	/* the API kept failing: try again later */
+
+#define COIN_FETCH_DEMO_ROOT	"https://api.coingecko.com/api/v3"
+#define COIN_FETCH_PRO_ROOT	"https://pro-api.coingecko.com/api/v3"
+#define COIN_HTTP_BODY_MAX	(16 * 1024 * 1024) /* bytes in an answer */
+#define COIN_FETCH_PAGE		250	/* coins a /coins/markets page */
+#define COIN_FETCH_TICKERS	100	/* tickers an /exchanges page */
+#define COIN_FETCH_ID_MAX	100	/* bytes in a coin, currency or
+					   exchange id */
+
+struct coin_http;		/* opaque: a client of one API root */
+
+struct coin_http_opts {
+	const char	*base;		/* API root; NULL for the Demo root */
+	const char	*key;		/* API key; NULL or "" for none */
+	const char	*cacert;	/* CA bundle; NULL for the system's */
+	int64_t		 timeout_ms;	/* one attempt in all; 0 for 30 s */
+	int		 retries;	/* attempts after the first, at most */
+	int64_t		 backoff_ms;	/* first retry's wait; 0 for 1 s */
+	int		 per_minute;	/* pace; 0 for the plan's rate limit */
+};
+
+/*
+ * Make a client of the API at o->base, sending o->key in the header
+ * coin_http_key_header() names, a User-Agent of coinfetch/VERSION, over
+ * http or https only, TLS verified.  Returns 0 with *hp to release with
+ * coin_http_close(), COIN_EUSAGE (reason in errbuf) for a base that is
+ * not an http(s) URL or a key that a header cannot carry, or
+ * COIN_ENOMEM.  The key is never put in a reason.
+ */
+int	coin_http_open(struct coin_http **hp, const struct coin_http_opts *o,
+	    char *errbuf);
+
+/* Release h and wipe its copy of the key; h may be NULL. */
+void	coin_http_close(struct coin_http *h);
+
+/*
+ * Make retries give up rather than wait or run past deadline (Unix
+ * seconds, normally the next batch's time); 0 for none.
+ */
+void	coin_http_deadline(struct coin_http *h, int64_t deadline);
+
+/*
+ * GET the root followed by path (which starts with '/' and may hold a
+ * query), paced under the rate limit, following at most 5 redirects
+ * within the root's scheme, host and port, retrying network failures,
+ * 408, 429, 5xx and answers that are not JSON with exponential backoff
+ * and jitter, at least as long as Retry-After says.  Returns 0 with
+ * *body (*len bytes and a NUL, valid until the next call) of a 2xx
+ * answer that starts as JSON; COIN_EREFUSED at once for 400, 401, 403,
+ * 404 (or another 4xx), a redirect elsewhere or a TLS failure;
+ * COIN_ETRYLATER when the retries are spent or would pass the deadline;
+ * COIN_EBADREC for an answer larger than COIN_HTTP_BODY_MAX; or
+ * COIN_ENOMEM.  Reasons, in errbuf, start with the path sans query.
+ */
+int	coin_http_get(struct coin_http *h, const char *path, const char **body,
+	    size_t *len, char *errbuf);
+
+/* The number of requests h has sent (retries and redirects included). */
+unsigned long coin_http_requests(const struct coin_http *h);
+
+/*
+ * The header that carries the key for root base: "x-cg-pro-api-key"
+ * when its host is the Pro API's, else "x-cg-demo-api-key".
+ */
+const char *coin_http_key_header(const char *base);
+
+/*
+ * The seconds to wait that a Retry-After value asks for at time now:
+ * delay-seconds or an HTTP-date (a past date is 0).  Returns them, or
+ * -1 when value is neither.
+ */
+int64_t	coin_http_retry_after(const char *value, int64_t now);
+
+/*
+ * Find the error code and message in a CoinGecko error answer, in any
+ * of its shapes ({"status":{"error_code":..,"error_message":..}}, a
+ * top-level "error_code", {"error":".."}).  Returns 1 with *code (0 if
+ * none) and msg (printable ASCII, cut to msgsz), or 0 if body is not one.
+ */
+int	coin_http_api_error(const char *body, size_t len, long *code,
+	    char *msg, size_t msgsz);
+
+/* Told of each price dropped: what names the coin, why says why. */
+typedef void	coin_fetch_drop_fn(const char *what, const char *why,
+		    void *arg);
+/* Told what a long fetch is at (a page, a coin), for a progress line. */
+typedef void	coin_fetch_progress_fn(const char *at, void *arg);
+
+/* Where a fetch puts its ticks and reports what it leaves out. */
+struct coin_fetch_out {
+	struct coin_batch	*batch;		/* good ticks are appended */
+	int64_t			 ts;		/* the batch time; now for
+						   history */
+	int64_t			 period;	/* the sampling period, s */
+	coin_fetch_drop_fn	*drop;		/* NULL to drop quietly */
+	coin_fetch_progress_fn	*progress;	/* may be NULL */
+	void			*arg;		/* for drop and progress */
+	size_t			 ndropped;	/* prices dropped, counted */
+};
+
+/*
+ * Check that list is a comma-separated list of ids (coins, currencies
+ * or exchanges): 1 to COIN_FETCH_ID_MAX bytes of lowercase letters,
+ * digits, '-', '_' or '.' each, not "." or "..".  Returns 0, or
+ * COIN_EUSAGE with the reason in errbuf.
+ */
+int	coin_fetch_list_valid(const char *list, char *errbuf);
+
+/*
+ * The prices of coins ids in currencies vs (valid lists) from one
+ * /simple/price request, as ticks at out->ts.  Coins or prices missing
+ * from the answer, or bad, are dropped and reported.  Returns 0 (an
+ * answer that is not valid JSON counts as dropped), COIN_EUSAGE for
+ * bad lists, or an error of coin_http_get() with its reason in errbuf;
+ * then out->batch may hold part of the batch.
+ */
+int	coin_fetch_simple(struct coin_http *h, const char *ids,
+	    const char *vs, struct coin_fetch_out *out, char *errbuf);
+
+/*
+ * The top coins by market cap (top of them, or all for 0) priced in
+ * currency vs, from /coins/markets pages of up to COIN_FETCH_PAGE, until
+ * a short page.  Coins listed twice are kept once.  Returns as
+ * coin_fetch_simple().
+ */
+int	coin_fetch_markets(struct coin_http *h, const char *vs, size_t top,
+	    struct coin_fetch_out *out, char *errbuf);
+
+/*
+ * The tickers of exchange id from /exchanges/ID/tickers pages in
+ * base_target order, as pairs "ID:BASE/TARGET" priced by "last";
+ * anomalous or stale tickers are left out quietly and a pair listed
+ * twice is kept once.  Returns as coin_fetch_simple().
+ */
+int	coin_fetch_exchange(struct coin_http *h, const char *id,
+	    struct coin_fetch_out *out, char *errbuf);
+
+/*
+ * The prices of coin id in vs over the secs before out->ts, from
+ * /coins/ID/market_chart, as coin_fetch_parse_chart() makes them.
+ * Returns as coin_fetch_simple(); an unknown coin is COIN_EREFUSED.
+ */
+int	coin_fetch_chart(struct coin_http *h, const char *id, const char *vs,
+	    int64_t secs, struct coin_fetch_out *out, char *errbuf);
+
+/*
+ * The answer parsers.  Each appends the good ticks of body (len bytes,
+ * JSON) to out->batch and reports each price it drops: null, missing,
+ * zero, negative, not a number or not finite, or whose pair breaks
+ * coin_pair_valid().  They return 0, COIN_EBADREC with the reason in
+ * errbuf for an answer that is not valid JSON of the expected shape
+ * (nothing appended), or COIN_ENOMEM.
+ */
+
+/* /simple/price: every coin of ids in every currency of vs, at out->ts. */
+int	coin_fetch_parse_simple(const char *body, size_t len, const char *ids,
+	    const char *vs, struct coin_fetch_out *out, char *errbuf);
+
+/*
+ * /coins/markets in currency vs, at out->ts: the first limit entries
+ * (all for 0); *nentries is the number of entries in the page.
+ */
+int	coin_fetch_parse_markets(const char *body, size_t len, const char *vs,
+	    size_t limit, size_t *nentries, struct coin_fetch_out *out,
+	    char *errbuf);
+
+/*
+ * /exchanges/ID/tickers of exchange, at out->ts, without anomalous or
+ * stale tickers; *nentries is the number of tickers in the page.
+ */
+int	coin_fetch_parse_tickers(const char *body, size_t len,
+	    const char *exchange, size_t *nentries, struct coin_fetch_out *out,
+	    char *errbuf);
+
+/*
+ * /coins/ID/market_chart for pair id/vs: each point [ms, price] becomes
+ * a tick at ms / 1000 seconds, except the last point ("now", off the
+ * grid), whose time is floored to out->period and which replaces any
+ * other point of that period; of points with one time the later is
+ * kept; the ticks come in time order, after since and at most a day
+ * past out->ts.
+ */
+int	coin_fetch_parse_chart(const char *body, size_t len, const char *id,
+	    const char *vs, int64_t since, struct coin_fetch_out *out,
+	    char *errbuf);
+
+/*
+ * Keep only the first tick of each (pair, ts) in b, in order.  Returns
+ * 0 with the number removed in *removed (may be NULL), or COIN_ENOMEM.
+ */
+int	coin_fetch_dedupe(struct coin_batch *b, size_t *removed);
+
 #endif /* COIN_H */

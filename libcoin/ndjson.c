@@ -25,7 +25,7 @@ struct jval {
 	const char	*s;		/* raw text; strings without quotes */
 	size_t		 len;
 	int		 escaped;	/* a string holding '\' escapes */
-	int		 integer;	/* a number without fraction or exponent */
+	int		 integer;	/* no fraction, no exponent */
 };
 
 struct jp {

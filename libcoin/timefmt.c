@@ -180,7 +180,8 @@ coin_rfc3339_format(int64_t ts, char *buf)
 	d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
 	m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
 	y += m <= 2;
-	return (size_t)snprintf(buf, 32, "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ",
+	return (size_t)snprintf(buf, 32,
+	    "%04" PRId64 "-%02u-%02uT%02d:%02d:%02dZ",
 	    y, m, d, (int)(secs / 3600), (int)(secs / 60 % 60),
 	    (int)(secs % 60));
 }

@@ -76,19 +76,19 @@ START_TEST(nul_and_long)
 	ck_assert_ptr_nonnull(data);
 	memcpy(p, "a\0b\n", 4);				/* line 1: NUL */
 	p += 4;
-	memset(p, 'x', COIN_LINE_MAX);			/* line 2: exactly 1 MiB */
+	memset(p, 'x', COIN_LINE_MAX);			/* line 2: 1 MiB */
 	p += COIN_LINE_MAX;
 	*p++ = '\n';
 	memset(p, 'y', COIN_LINE_MAX);			/* line 3: 1 MiB + CR */
 	p += COIN_LINE_MAX;
 	*p++ = '\r';
 	*p++ = '\n';
-	memset(p, 'z', big);				/* line 4: one too many */
+	memset(p, 'z', big);				/* line 4: 1 too many */
 	p += big;
 	*p++ = '\n';
 	memcpy(p, "ok\n", 3);				/* line 5 */
 	p += 3;
-	memset(p, 'w', big);				/* line 6: long, no LF */
+	memset(p, 'w', big);				/* line 6: no LF */
 	p += big;
 	put(data, (size_t)(p - data));
 	free(data);

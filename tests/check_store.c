@@ -606,7 +606,8 @@ START_TEST(prune)
 	ck_assert_uint_eq(ns, 1);
 	ck_assert_int_eq(coin_store_info(s, &info), 0);
 	ck_assert_uint_eq(info.ticks, 5000);
-	ck_assert_int_eq(info.first_ts, T0 + 5000 * 60);	/* kept: = cutoff */
+	/* The cutoff itself is kept. */
+	ck_assert_int_eq(info.first_ts, T0 + 5000 * 60);
 	ck_assert_uint_eq(info.stats, 2);
 	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
 	ck_assert_int_eq(coin_store_prune(s, T0 + 5000 * 60, &nt, &ns), 0);
@@ -660,7 +661,8 @@ fill_readers(void)
 			MDB_env *env;
 			MDB_txn *txn;
 
-			if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+			if (mdb_env_create(&env) ||
+			    mdb_env_set_maxdbs(env, 8) ||
 			    mdb_env_open(env, db, MDB_NOTLS, 0600))
 				_exit(1);
 			if (mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
