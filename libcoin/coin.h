@@ -268,6 +268,29 @@ int	coin_store_stats_at(struct coin_store *s, int64_t ts, coin_stat_fn *fn,
  */
 int	coin_store_stat_time(struct coin_store *s, int64_t at, int64_t *ts);
 
+/*
+ * Compute the stat of each distinct (pair, ts) of req (prices unused)
+ * over the stored ticks of pair with ts - window < tick ts <= ts: the
+ * sample standard deviation, or the population one.  Every stat with
+ * a tick in its window is stored, and latest moved forward, in one
+ * durable transaction.  out (room for one per tick of req) receives
+ * the stats in order of first arrival, *nout of them; n == 0 marks a
+ * (pair, ts) with no stored tick in its window, not stored.  The work
+ * grows with the ticks that entered and left each pair's window since
+ * it was last computed, not with the window.  Returns 0 or an error.
+ */
+int	coin_store_compute(struct coin_store *s, struct coin_batch *req,
+	    int64_t window, int population, struct coin_stat *out,
+	    size_t *nout);
+
+/*
+ * Compute and store the stat at ts of every stored pair that has a
+ * tick in its window, in one durable transaction, then call fn for
+ * each in pair order.  Returns 0, fn's nonzero value, or an error.
+ */
+int	coin_store_compute_all(struct coin_store *s, int64_t ts,
+	    int64_t window, int population, coin_stat_fn *fn, void *arg);
+
 /* What --stats reports. */
 struct coin_storeinfo {
 	uint64_t ticks;

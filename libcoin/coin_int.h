@@ -3,10 +3,66 @@
 #ifndef COIN_INT_H
 #define COIN_INT_H
 
+#include <lmdb.h>
 #include <locale.h>
 #include <stdarg.h>
 
 #include "coin.h"
+
+struct coin_store {
+	MDB_env		*env;
+	MDB_dbi		 ticks;
+	MDB_dbi		 stats;
+	MDB_dbi		 statidx;
+	MDB_dbi		 counts;
+	MDB_dbi		 state;
+	MDB_dbi		 minmax;
+	MDB_dbi		 meta;
+	int		 rdonly;
+	char		*dir;
+};
+
+/*
+ * Pending ticks: fixed-size entries in arrival order, their pairs in
+ * one arena, so that 100,000 of them take a few megabytes.
+ */
+struct coin_pend {
+	uint32_t	 off;		/* the pair in the arena */
+	uint32_t	 len;
+	int64_t		 ts;
+	double		 price;
+};
+
+struct coin_batch {
+	struct coin_pend *e;
+	size_t		 n;
+	size_t		 cap;
+	char		*arena;
+	size_t		 alen;
+	size_t		 acap;
+	size_t		*order;		/* by (pair, ts, arrival) */
+	size_t		 ocap;
+};
+
+/* Fill b->order with b's indices in (pair, ts, arrival) order. */
+int	coin_batch_sort(struct coin_batch *b);
+
+/* Begin a transaction, adopting a grown map, clearing stale readers. */
+int	coin_store_txn(struct coin_store *s, unsigned flags, MDB_txn **txn);
+
+/*
+ * Run fn(s, txn, arg) in one write transaction and commit it; when the
+ * map is full, grow it and run fn again from the start.
+ */
+int	coin_store_write(struct coin_store *s,
+	    int (*fn)(struct coin_store *, MDB_txn *, void *), void *arg);
+
+/* LMDB's codes for a damaged file become COIN_ECORRUPT. */
+int	coin_store_mapcode(int rc);
+
+/* Store stats n stats in txn, keeping statidx, counts and latest. */
+int	coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
+	    const struct coin_stat *st, size_t n);
 
 /* The "C" locale, made once; NULL if it cannot be made. */
 locale_t	coin_c_locale(void);
@@ -31,5 +87,37 @@ int	coin_statkey_decode(const unsigned char *k, size_t len, int64_t *ts,
 	    double *stddev, char *pair);
 void	coin_be64_put(unsigned char *p, uint64_t v);
 uint64_t coin_be64_get(const unsigned char *p);
+
+/*
+ * An exact accumulator of prices: their count and the sums of p/u and
+ * (p/u)^2 as multi-limb integers (least significant limb first), u =
+ * 2^e.  Wide enough for 2^32 of any positive doubles.
+ */
+#define COIN_ACC_L1	34
+#define COIN_ACC_L2	68
+
+struct coin_acc {
+	int64_t		 n;
+	int		 e;
+	uint64_t	 s1[COIN_ACC_L1];
+	uint64_t	 s2[COIN_ACC_L2];
+};
+
+/* Empty a. */
+void	coin_acc_init(struct coin_acc *a);
+/* Add price p (> 0, finite) exactly.  Returns 0 or an error. */
+int	coin_acc_add(struct coin_acc *a, double p);
+/*
+ * Remove price p, which must have been added.  Returns 0, or
+ * COIN_ECORRUPT when a cannot hold p (the sums disagree with it).
+ */
+int	coin_acc_remove(struct coin_acc *a, double p);
+/*
+ * The mean and the sample (or population) standard deviation of what a
+ * holds, rounded once; NAN where undefined (n < 2 for the deviation).
+ * Returns 0 or COIN_ECORRUPT.
+ */
+int	coin_acc_result(const struct coin_acc *a, int population,
+	    double *mean, double *stddev);
 
 #endif /* COIN_INT_H */

@@ -22,29 +22,24 @@
  *   stats    ts ~ord(stddev) pair           -> window n mean stddev min
  *                                              max last
  *   statidx  pair NUL ts                    -> ~ord(stddev)
+ *   counts   ts                             -> how many stats at ts
+ *   state    pair                           -> running sums (stats.c)
+ *   minmax   pair NUL kind ts               -> price (stats.c)
  *   meta     "schema" -> "1", "latest" -> ts
  *
  * ord() maps doubles to integers of the same order; complementing it
  * makes a forward walk of one ts give the ranking: stddev descending,
  * then pair ascending, pairs without a stddev (all ones) last.  statidx
  * finds a (ts, pair)'s stats key, to replace it and to walk one pair's
- * history.
+ * history; counts gives a ranking's length without walking it.  state
+ * and minmax are a cache of coinstddev's running computation: they
+ * can be dropped at any time and are rebuilt from ticks.
  */
 #define SCHEMA		1
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)
 #define STATVAL_LEN	56
 #define PRUNE_BATCH	10000
 #define FAULTS_MAX	20
-
-struct coin_store {
-	MDB_env		*env;
-	MDB_dbi		 ticks;
-	MDB_dbi		 stats;
-	MDB_dbi		 statidx;
-	MDB_dbi		 meta;
-	int		 rdonly;
-	char		*dir;
-};
 
 void
 coin_be64_put(unsigned char *p, uint64_t v)
@@ -214,8 +209,8 @@ price_decode(const MDB_val *v, double *price)
 }
 
 /* LMDB's codes for a damaged file become ours. */
-static int
-mapcode(int rc)
+int
+coin_store_mapcode(int rc)
 {
 	switch (rc) {
 	case MDB_CORRUPTED:
@@ -232,8 +227,8 @@ mapcode(int rc)
  * Begin a transaction, adopting a map that another process grew and
  * clearing the reader slots of dead processes when the table is full.
  */
-static int
-txn_begin(struct coin_store *s, unsigned flags, MDB_txn **txn)
+int
+coin_store_txn(struct coin_store *s, unsigned flags, MDB_txn **txn)
 {
 	int rc, tries, dead;
 
@@ -244,9 +239,9 @@ txn_begin(struct coin_store *s, unsigned flags, MDB_txn **txn)
 		else if (rc == MDB_READERS_FULL)
 			rc = mdb_reader_check(s->env, &dead);
 		else
-			return mapcode(rc);
+			return coin_store_mapcode(rc);
 		if (rc != 0)
-			return mapcode(rc);
+			return coin_store_mapcode(rc);
 	}
 	return MDB_READERS_FULL;
 }
@@ -328,7 +323,7 @@ open_dbs(struct coin_store *s)
 	char num[16];
 	int rc;
 
-	if ((rc = txn_begin(s, s->rdonly ? MDB_RDONLY : 0, &txn)) != 0)
+	if ((rc = coin_store_txn(s, s->rdonly ? MDB_RDONLY : 0, &txn)) != 0)
 		return rc;
 	rc = mdb_dbi_open(txn, "meta", 0, &s->meta);
 	if (rc == MDB_NOTFOUND && create) {
@@ -354,14 +349,17 @@ open_dbs(struct coin_store *s)
 	}
 	if ((rc = mdb_dbi_open(txn, "ticks", create, &s->ticks)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "stats", create, &s->stats)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "statidx", create, &s->statidx)) != 0) {
+	    (rc = mdb_dbi_open(txn, "statidx", create, &s->statidx)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "counts", create, &s->counts)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "state", create, &s->state)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "minmax", create, &s->minmax)) != 0) {
 		rc = rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
 		goto fail;
 	}
-	return mapcode(mdb_txn_commit(txn));
+	return coin_store_mapcode(mdb_txn_commit(txn));
 fail:
 	mdb_txn_abort(txn);
-	return mapcode(rc);
+	return coin_store_mapcode(rc);
 }
 
 int
@@ -411,7 +409,7 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 	return 0;
 fail:
 	coin_store_close(s);
-	return mapcode(rc);
+	return coin_store_mapcode(rc);
 }
 
 int
@@ -441,9 +439,9 @@ coin_store_dir(const struct coin_store *s)
  * Run fn(s, txn, arg) in one write transaction and commit it, growing
  * the map and starting again whenever it is full.
  */
-static int
-write_txn(struct coin_store *s, int (*fn)(struct coin_store *, MDB_txn *,
-    void *), void *arg)
+int
+coin_store_write(struct coin_store *s, int (*fn)(struct coin_store *,
+    MDB_txn *, void *), void *arg)
 {
 	MDB_txn *txn;
 	int rc;
@@ -451,40 +449,18 @@ write_txn(struct coin_store *s, int (*fn)(struct coin_store *, MDB_txn *,
 	if (s->rdonly)
 		return EROFS;
 	for (;;) {
-		if ((rc = txn_begin(s, 0, &txn)) != 0)
+		if ((rc = coin_store_txn(s, 0, &txn)) != 0)
 			return rc;
 		if ((rc = fn(s, txn, arg)) != 0)
 			mdb_txn_abort(txn);
 		else
 			rc = mdb_txn_commit(txn);
 		if (rc != MDB_MAP_FULL)
-			return mapcode(rc);
+			return coin_store_mapcode(rc);
 		if ((rc = grow(s)) != 0)
 			return rc;
 	}
 }
-
-/*
- * Pending ticks: fixed-size entries in arrival order, their pairs in
- * one arena, so that 100,000 of them take a few megabytes.
- */
-struct pend {
-	uint32_t	 off;		/* the pair in the arena */
-	uint32_t	 len;
-	int64_t		 ts;
-	double		 price;
-};
-
-struct coin_batch {
-	struct pend	*e;
-	size_t		 n;
-	size_t		 cap;
-	char		*arena;
-	size_t		 alen;
-	size_t		 acap;
-	size_t		*order;		/* puts go in key order */
-	size_t		 ocap;
-};
 
 int
 coin_batch_new(struct coin_batch **bp)
@@ -529,7 +505,7 @@ int
 coin_batch_add(struct coin_batch *b, const struct coin_tick *t)
 {
 	size_t len = strlen(t->pair);
-	struct pend *e;
+	struct coin_pend *e;
 
 	if (b->alen + len > UINT32_MAX ||
 	    grow_array((void **)&b->e, &b->cap, b->n + 1, sizeof(*b->e)) ||
@@ -554,7 +530,7 @@ coin_batch_len(const struct coin_batch *b)
 void
 coin_batch_get(const struct coin_batch *b, size_t i, struct coin_tick *t)
 {
-	const struct pend *e = &b->e[i];
+	const struct coin_pend *e = &b->e[i];
 
 	memcpy(t->pair, b->arena + e->off, e->len);
 	t->pair[e->len] = '\0';
@@ -579,7 +555,7 @@ static int
 pend_cmp(const void *a, const void *b)
 {
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	const struct pend *x = &sorting->e[i], *y = &sorting->e[j];
+	const struct coin_pend *x = &sorting->e[i], *y = &sorting->e[j];
 	uint32_t n = x->len < y->len ? x->len : y->len;
 	int c;
 
@@ -603,7 +579,7 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	int rc;
 
 	for (i = 0; i < b->n; i++) {
-		const struct pend *e = &b->e[b->order[i]];
+		const struct coin_pend *e = &b->e[b->order[i]];
 
 		memcpy(kb, b->arena + e->off, e->len);
 		kb[e->len] = '\0';
@@ -620,21 +596,31 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 }
 
 int
-coin_store_put_batch(struct coin_store *s, struct coin_batch *b)
+coin_batch_sort(struct coin_batch *b)
 {
 	size_t i;
 
-	if (b->n == 0)
-		return 0;
 	if (grow_array((void **)&b->order, &b->ocap, b->n, sizeof(size_t)))
 		return COIN_ENOMEM;
 	for (i = 0; i < b->n; i++)
 		b->order[i] = i;
-	/* Puts in key order touch each page once: about 3x faster. */
 	sorting = b;
 	qsort(b->order, b->n, sizeof(*b->order), pend_cmp);
 	sorting = NULL;
-	return write_txn(s, put_batch_fn, b);
+	return 0;
+}
+
+int
+coin_store_put_batch(struct coin_store *s, struct coin_batch *b)
+{
+	int rc;
+
+	if (b->n == 0)
+		return 0;
+	/* Puts in key order touch each page once: about 3x faster. */
+	if ((rc = coin_batch_sort(b)) != 0)
+		return rc;
+	return coin_store_write(s, put_batch_fn, b);
 }
 
 struct stats_arg {
@@ -642,10 +628,34 @@ struct stats_arg {
 	size_t			 n;
 };
 
+/* Add delta to the number of stats stored at ts. */
 static int
-put_stats_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+count_add(struct coin_store *s, MDB_txn *txn, int64_t ts, int64_t delta)
 {
-	struct stats_arg *a = arg;
+	unsigned char kb[8], vb[8];
+	MDB_val k = { 8, kb }, v;
+	uint64_t n = 0;
+	int rc;
+
+	coin_be64_put(kb, (uint64_t)ts);
+	if ((rc = mdb_get(txn, s->counts, &k, &v)) == 0 && v.mv_size == 8)
+		n = coin_be64_get(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	n += (uint64_t)delta;
+	if (n == 0)
+		return (rc = mdb_del(txn, s->counts, &k, NULL)) == MDB_NOTFOUND ?
+		    0 : rc;
+	coin_be64_put(vb, n);
+	v.mv_data = vb;
+	v.mv_size = 8;
+	return mdb_put(txn, s->counts, &k, &v, 0);
+}
+
+int
+coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
+    const struct coin_stat *st, size_t n)
+{
 	unsigned char kb[COIN_STATKEY_MAX], ib[COIN_TICKKEY_MAX], cb[8];
 	unsigned char vb[STATVAL_LEN], ob[COIN_STATKEY_MAX];
 	MDB_val k, v, ik, iv, ok;
@@ -659,9 +669,7 @@ put_stats_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		latest = (int64_t)coin_be64_get(v.mv_data);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
-	for (i = 0; i < a->n; i++) {
-		const struct coin_stat *st = &a->st[i];
-
+	for (i = 0; i < n; i++, st++) {
 		ik.mv_data = ib;
 		ik.mv_size = coin_tickkey_encode(st->pair, st->ts, ib);
 		/* A stat computed again replaces the old one's key. */
@@ -676,6 +684,8 @@ put_stats_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 			if (rc != 0 && rc != MDB_NOTFOUND)
 				return rc;
 		} else if (rc != MDB_NOTFOUND)
+			return rc;
+		else if ((rc = count_add(s, txn, st->ts, 1)) != 0)
 			return rc;
 		k.mv_data = kb;
 		k.mv_size = coin_statkey_encode(st->ts, st->stddev, st->pair,
@@ -696,6 +706,14 @@ put_stats_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	return put_meta_ts(txn, s->meta, "latest", latest);
 }
 
+static int
+put_stats_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct stats_arg *a = arg;
+
+	return coin_store_stats_put(s, txn, a->st, a->n);
+}
+
 int
 coin_store_put_stats(struct coin_store *s, const struct coin_stat *st,
     size_t n)
@@ -704,7 +722,7 @@ coin_store_put_stats(struct coin_store *s, const struct coin_stat *st,
 
 	if (n == 0)
 		return 0;
-	return write_txn(s, put_stats_fn, &a);
+	return coin_store_write(s, put_stats_fn, &a);
 }
 
 /* A read transaction and a cursor on dbi, for one consistent walk. */
@@ -713,11 +731,11 @@ read_begin(struct coin_store *s, MDB_dbi dbi, MDB_txn **txn, MDB_cursor **c)
 {
 	int rc;
 
-	if ((rc = txn_begin(s, MDB_RDONLY, txn)) != 0)
+	if ((rc = coin_store_txn(s, MDB_RDONLY, txn)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(*txn, dbi, c)) != 0) {
 		mdb_txn_abort(*txn);
-		return mapcode(rc);
+		return coin_store_mapcode(rc);
 	}
 	return 0;
 }
@@ -769,7 +787,7 @@ walk_pair(MDB_cursor *c, const char *pair, int64_t since, int64_t until,
 		if (rc == MDB_NOTFOUND)
 			return 0;
 		if (rc != 0)
-			return mapcode(rc);
+			return coin_store_mapcode(rc);
 		if (coin_tickkey_decode(k.mv_data, k.mv_size, t.pair,
 		    &t.ts) != 0 || price_decode(&v, &t.price) != 0)
 			return COIN_ECORRUPT;
@@ -791,7 +809,7 @@ walk_pair(MDB_cursor *c, const char *pair, int64_t since, int64_t until,
 		if ((rc = fn(&t, arg)) != 0)
 			return rc;
 	}
-	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
 int
@@ -827,7 +845,7 @@ coin_store_ticks(struct coin_store *s, const char *pair, int64_t since,
 			break;
 	}
 	read_end(txn, c);
-	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
 /* Summarise the pair whose first key c is on; leaves c on its last. */
@@ -852,7 +870,7 @@ pair_info(MDB_cursor *c, MDB_val *k, MDB_val *v, struct coin_pairinfo *p)
 		p->n++;
 		p->last = ts;
 	}
-	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
 int
@@ -875,7 +893,7 @@ coin_store_pairs(struct coin_store *s, coin_pair_fn *fn, void *arg)
 		rc = next_pair(c, p.pair, &k, &v);
 	}
 	read_end(txn, c);
-	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
 int
@@ -909,7 +927,7 @@ coin_store_stats_at(struct coin_store *s, int64_t ts, coin_stat_fn *fn,
 			break;
 	}
 	read_end(txn, c);
-	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
 int
@@ -946,7 +964,7 @@ coin_store_stat_time(struct coin_store *s, int64_t at, int64_t *ts)
 			*ts = (int64_t)coin_be64_get(k.mv_data);
 	}
 	read_end(txn, c);
-	return mapcode(rc);
+	return coin_store_mapcode(rc);
 }
 
 /* Count the distinct ts prefixes of stats: one seek each. */
@@ -971,7 +989,7 @@ count_stat_times(MDB_cursor *c, uint64_t *n)
 		k.mv_data = kb;
 		k.mv_size = 8;
 	}
-	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
 static int
@@ -1038,7 +1056,7 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 			info->last_ts = last;
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
 int
@@ -1047,7 +1065,7 @@ coin_store_info(struct coin_store *s, struct coin_storeinfo *info)
 	MDB_txn *txn;
 	int rc;
 
-	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+	if ((rc = coin_store_txn(s, MDB_RDONLY, &txn)) != 0)
 		return rc;
 	rc = info_fill(s, txn, info);
 	mdb_txn_abort(txn);
@@ -1103,7 +1121,26 @@ check_ticks(MDB_txn *txn, MDB_dbi dbi, struct checker *ck)
 			    (long long)t.ts);
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : mapcode(rc);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
+}
+
+/* Compare the stored count of stats at ts with the n found. */
+static int
+check_count(struct coin_store *s, MDB_txn *txn, struct checker *ck,
+    int64_t ts, uint64_t n)
+{
+	unsigned char kb[8];
+	MDB_val k = { 8, kb }, v;
+	int rc;
+
+	coin_be64_put(kb, (uint64_t)ts);
+	if ((rc = mdb_get(txn, s->counts, &k, &v)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		return rc;
+	if (rc != 0 || v.mv_size != 8 || coin_be64_get(v.mv_data) != n)
+		fault(ck, "counts: %lld: does not count its %llu stats",
+		    (long long)ts, (unsigned long long)n);
+	return 0;
 }
 
 static int
@@ -1114,7 +1151,8 @@ check_stats(struct coin_store *s, MDB_txn *txn, struct checker *ck,
 	struct coin_stat st;
 	MDB_cursor *c;
 	MDB_val k, v, ik, iv;
-	uint64_t i = 0;
+	uint64_t i = 0, at_ts = 0, times = 0;
+	int64_t cur = -1;
 	double sd;
 	int rc, e;
 
@@ -1132,6 +1170,17 @@ check_stats(struct coin_store *s, MDB_txn *txn, struct checker *ck,
 		}
 		if (st.ts > *maxts)
 			*maxts = st.ts;
+		if (st.ts != cur) {
+			if (cur != -1 && (e = check_count(s, txn, ck, cur,
+			    at_ts)) != 0) {
+				rc = e;
+				break;
+			}
+			cur = st.ts;
+			at_ts = 0;
+			times++;
+		}
+		at_ts++;
 		if (statval_decode(&v, &st) != 0 ||
 		    stddev_code(sd) != stddev_code(st.stddev)) {
 			fault(ck, "stats: %s at %lld: bad value", st.pair,
@@ -1152,17 +1201,23 @@ check_stats(struct coin_store *s, MDB_txn *txn, struct checker *ck,
 	}
 	mdb_cursor_close(c);
 	if (rc != MDB_NOTFOUND)
-		return mapcode(rc);
+		return coin_store_mapcode(rc);
+	if (cur != -1 && (rc = check_count(s, txn, ck, cur, at_ts)) != 0)
+		return rc;
 	/* Every index entry names a stat: as many entries, all found. */
 	{
-		MDB_stat a, b;
+		MDB_stat a, b, n;
 
 		if ((rc = mdb_stat(txn, s->stats, &a)) != 0 ||
-		    (rc = mdb_stat(txn, s->statidx, &b)) != 0)
+		    (rc = mdb_stat(txn, s->statidx, &b)) != 0 ||
+		    (rc = mdb_stat(txn, s->counts, &n)) != 0)
 			return rc;
 		if (a.ms_entries != b.ms_entries)
 			fault(ck, "statidx: %zu entries for %zu stats",
 			    b.ms_entries, a.ms_entries);
+		if (n.ms_entries != times)
+			fault(ck, "counts: %zu entries for %llu stat times",
+			    n.ms_entries, (unsigned long long)times);
 	}
 	return 0;
 }
@@ -1176,7 +1231,7 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 	int64_t maxts;
 	int rc;
 
-	if ((rc = txn_begin(s, MDB_RDONLY, &txn)) != 0)
+	if ((rc = coin_store_txn(s, MDB_RDONLY, &txn)) != 0)
 		return rc;
 	if ((rc = info_fill(s, txn, info)) != 0 && rc != COIN_ECORRUPT)
 		goto out;
@@ -1195,7 +1250,7 @@ out:
 	mdb_txn_abort(txn);
 	if (rc == 0 && ck.faults > 0)
 		rc = COIN_ECORRUPT;
-	return mapcode(rc);
+	return coin_store_mapcode(rc);
 }
 
 /*
@@ -1246,15 +1301,18 @@ prune_pairs(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* The stats keys, ts first: delete from the start while ts < cutoff. */
+/*
+ * The stats keys, ts first: delete from the start while ts < cutoff,
+ * with the count of each ts whose stats all go.
+ */
 static int
-prune_stats(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff, uint64_t *count,
-    int *done)
+prune_stats(MDB_txn *txn, MDB_dbi dbi, MDB_dbi counts, int64_t cutoff,
+    uint64_t *count, int *done)
 {
 	MDB_cursor *c;
-	MDB_val k, v;
+	MDB_val k, v, ck;
 	uint64_t n = 0;
-	int rc;
+	int rc, e;
 
 	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
 		return rc;
@@ -1269,6 +1327,13 @@ prune_stats(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff, uint64_t *count,
 			rc = MDB_NOTFOUND;
 			break;
 		}
+		ck.mv_data = k.mv_data;
+		ck.mv_size = 8;
+		e = mdb_del(txn, counts, &ck, NULL);
+		if (e != 0 && e != MDB_NOTFOUND) {
+			rc = e;
+			break;
+		}
 		if ((rc = mdb_cursor_del(c, 0)) != 0)
 			break;
 		n++;
@@ -1281,7 +1346,7 @@ prune_stats(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff, uint64_t *count,
 
 struct prune_arg {
 	int64_t		 cutoff;
-	int		 which;		/* 0 ticks, 1 statidx, 2 stats */
+	int		 which;		/* 0 ticks, 1 statidx, 2 stats, 3 state */
 	unsigned char	 from[COIN_TICKKEY_MAX];	/* this txn's start */
 	size_t		 fromlen;
 	unsigned char	 next[COIN_TICKKEY_MAX];	/* the next txn's */
@@ -1294,10 +1359,19 @@ static int
 prune_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 {
 	struct prune_arg *a = arg;
+	int rc;
 
 	a->n = 0;
+	if (a->which == 3) {
+		/* The running state may hold pruned ticks: drop it all. */
+		a->done = 1;
+		if ((rc = mdb_drop(txn, s->state, 0)) != 0)
+			return rc;
+		return mdb_drop(txn, s->minmax, 0);
+	}
 	if (a->which == 2)
-		return prune_stats(txn, s->stats, a->cutoff, &a->n, &a->done);
+		return prune_stats(txn, s->stats, s->counts, a->cutoff, &a->n,
+		    &a->done);
 	return prune_pairs(txn, a->which ? s->statidx : s->ticks, a->cutoff,
 	    a->from, a->fromlen, a->next, &a->nextlen, &a->n, &a->done);
 }
@@ -1317,10 +1391,10 @@ coin_store_prune(struct coin_store *s, int64_t cutoff, uint64_t *nticks,
 	 * entries without stats, which put_stats allows for, never stats
 	 * the index cannot find.
 	 */
-	for (a.which = 2; a.which >= 0; a.which--) {
+	for (a.which = 3; a.which >= 0; a.which--) {
 		a.fromlen = 0;
 		do {
-			if ((rc = write_txn(s, prune_fn, &a)) != 0)
+			if ((rc = coin_store_write(s, prune_fn, &a)) != 0)
 				return rc;
 			memcpy(a.from, a.next, a.nextlen);
 			a.fromlen = a.nextlen;
@@ -1362,5 +1436,5 @@ coin_store_backup(struct coin_store *s, const char *dir)
 		rc = errno;
 	if (rc != 0)
 		(void)unlink(tmp);
-	return mapcode(rc);
+	return coin_store_mapcode(rc);
 }

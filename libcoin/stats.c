@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: ISC */
+/* stats.c - exact windowed standard deviation, kept current incrementally */
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coin_int.h"
+
+/*
+ * Exactness.  Every positive double is m * 2^x with m an odd integer
+ * below 2^53.  Taking u = 2^e, e the smallest such x among a window's
+ * prices, every price is an integer count of u, so the sums S1 = sum
+ * p/u and S2 = sum (p/u)^2 are integers, kept here exactly in multiple
+ * limbs.  Adding and removing a tick are exact and undo each other, so
+ * the running sums never drift however long they run, and
+ *
+ *	var = (n S2 - S1^2) / (n (n - 1)) * u^2
+ *
+ * has an exact numerator, 0 for a constant series, never negative.
+ * Only its final conversion to long double rounds.
+ *
+ * Speed.  Each pair keeps its sums in the state database at the time
+ * it was last computed, L; moving to T > L adds the ticks in (L, T] and
+ * removes those in (L - W, T - W]: work in the new and expired ticks,
+ * not in the window.  Its minimum and maximum come from two monotonic
+ * queues in minmax (amortised O(1) a tick).  A tick at or before L (a
+ * late batch, a backfill, a replaced price) rebuilds the pair's state
+ * from the ticks, as does a change of window, and every 1,440th update
+ * as a guard against changes made behind the state's back.
+ */
+
+#define REBUILD_EVERY	1440
+#define STATE_VERSION	1
+
+/* Split the positive finite double d into m * 2^x with m odd. */
+static void
+split(double d, uint64_t *m, int *x)
+{
+	uint64_t b;
+	int ex;
+
+	memcpy(&b, &d, sizeof(b));
+	ex = (int)((b >> 52) & 0x7ff);
+	*m = b & ((UINT64_C(1) << 52) - 1);
+	if (ex == 0)
+		*x = -1074;
+	else {
+		*m |= UINT64_C(1) << 52;
+		*x = ex - 1075;
+	}
+	while (*m != 0 && (*m & 1) == 0) {
+		*m >>= 1;
+		(*x)++;
+	}
+}
+
+/* a[0..n) += v << shift; returns the carry out (nonzero: overflow). */
+static uint64_t
+big_add_shifted(uint64_t *a, int n, const uint64_t *v, int vn, int shift)
+{
+	int limb = shift / 64, bits = shift % 64, i;
+	uint64_t carry = 0, w, prev = 0, s;
+
+	for (i = 0; i < vn + 1 && limb + i < n; i++) {
+		uint64_t cur = i < vn ? v[i] : 0;
+
+		w = bits ? (cur << bits) | (prev >> (64 - bits)) : cur;
+		prev = cur;
+		s = a[limb + i] + w;
+		carry = s < w;
+		a[limb + i] = s;
+		/* Propagate this limb's carry into the next ones. */
+		if (carry) {
+			int j;
+
+			for (j = limb + i + 1; j < n && carry; j++)
+				carry = ++a[j] == 0;
+			if (carry)
+				return 1;
+		}
+	}
+	/* What did not fit must be zero. */
+	for (; i < vn + 1; i++) {
+		uint64_t cur = i < vn ? v[i] : 0;
+
+		w = bits ? (cur << bits) | (prev >> (64 - bits)) : cur;
+		prev = cur;
+		if (w != 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* a[0..n) -= v << shift; returns the borrow out (nonzero: underflow). */
+static uint64_t
+big_sub_shifted(uint64_t *a, int n, const uint64_t *v, int vn, int shift)
+{
+	int limb = shift / 64, bits = shift % 64, i, j;
+	uint64_t borrow, w, prev = 0, cur;
+
+	for (i = 0; i < vn + 1; i++) {
+		cur = i < vn ? v[i] : 0;
+		w = bits ? (cur << bits) | (prev >> (64 - bits)) : cur;
+		prev = cur;
+		if (w == 0)
+			continue;
+		if (limb + i >= n)
+			return 1;
+		borrow = a[limb + i] < w;
+		a[limb + i] -= w;
+		for (j = limb + i + 1; j < n && borrow; j++)
+			borrow = a[j]-- == 0;
+		if (borrow)
+			return 1;
+	}
+	return 0;
+}
+
+/* Shift a[0..n) left by k bits; returns nonzero if bits fell off. */
+static int
+big_shl(uint64_t *a, int n, int k)
+{
+	int limb = k / 64, bits = k % 64, i;
+
+	for (i = n - limb; i < n; i++)
+		if (i >= 0 && a[i] != 0)
+			return 1;
+	if (bits && n - limb - 1 >= 0 && (a[n - limb - 1] >> (64 - bits)))
+		return 1;
+	for (i = n - 1; i >= 0; i--) {
+		uint64_t hi = i - limb >= 0 ? a[i - limb] : 0;
+		uint64_t lo = i - limb - 1 >= 0 ? a[i - limb - 1] : 0;
+
+		a[i] = bits ? (hi << bits) | (lo >> (64 - bits)) : hi;
+	}
+	return 0;
+}
+
+/* The number of limbs of a[0..n) up to its highest nonzero one. */
+static int
+big_len(const uint64_t *a, int n)
+{
+	while (n > 0 && a[n - 1] == 0)
+		n--;
+	return n;
+}
+
+/* r = x * y, the full 128-bit product in two limbs. */
+static void
+mul64(uint64_t x, uint64_t y, uint64_t r[2])
+{
+	uint64_t xh = x >> 32, xl = x & 0xffffffff;
+	uint64_t yh = y >> 32, yl = y & 0xffffffff;
+	uint64_t p0 = xl * yl, p1 = xl * yh, p2 = xh * yl, p3 = xh * yh;
+	uint64_t mid = (p0 >> 32) + (p1 & 0xffffffff) + (p2 & 0xffffffff);
+
+	r[0] = (mid << 32) | (p0 & 0xffffffff);
+	r[1] = p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+}
+
+void
+coin_acc_init(struct coin_acc *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+int
+coin_acc_add(struct coin_acc *a, double p)
+{
+	uint64_t m, sq[2];
+	int x;
+
+	if (!(p > 0) || !isfinite(p))
+		return COIN_EUSAGE;
+	split(p, &m, &x);
+	if (a->n == 0) {
+		memset(a->s1, 0, sizeof(a->s1));
+		memset(a->s2, 0, sizeof(a->s2));
+		a->e = x;
+	} else if (x < a->e) {
+		/* A finer unit: every sum is multiplied by a power of 2. */
+		if (big_shl(a->s1, COIN_ACC_L1, a->e - x) ||
+		    big_shl(a->s2, COIN_ACC_L2, 2 * (a->e - x)))
+			return COIN_ECORRUPT;
+		a->e = x;
+	}
+	mul64(m, m, sq);
+	if (big_add_shifted(a->s1, COIN_ACC_L1, &m, 1, x - a->e) ||
+	    big_add_shifted(a->s2, COIN_ACC_L2, sq, 2, 2 * (x - a->e)))
+		return COIN_ECORRUPT;
+	a->n++;
+	return 0;
+}
+
+static int
+big_zero(const uint64_t *a, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (a[i] != 0)
+			return 0;
+	return 1;
+}
+
+int
+coin_acc_remove(struct coin_acc *a, double p)
+{
+	uint64_t m, sq[2];
+	int x;
+
+	if (!(p > 0) || !isfinite(p))
+		return COIN_EUSAGE;
+	split(p, &m, &x);
+	/* Not a price these sums hold: they disagree with the ticks. */
+	if (a->n <= 0 || x < a->e)
+		return COIN_ECORRUPT;
+	mul64(m, m, sq);
+	if (big_sub_shifted(a->s1, COIN_ACC_L1, &m, 1, x - a->e) ||
+	    big_sub_shifted(a->s2, COIN_ACC_L2, sq, 2, 2 * (x - a->e)))
+		return COIN_ECORRUPT;
+	if (--a->n == 0 && (!big_zero(a->s1, COIN_ACC_L1) ||
+	    !big_zero(a->s2, COIN_ACC_L2)))
+		return COIN_ECORRUPT;
+	return 0;
+}
+
+/* a * 2^(64 * 0) as a long double, from its top 128 bits. */
+static long double
+big_ld(const uint64_t *a, int n, int *exp2)
+{
+	int i;
+
+	for (i = n - 1; i > 0 && a[i] == 0; i--)
+		continue;
+	*exp2 = 64 * (i > 0 ? i - 1 : 0);
+	if (i == 0)
+		return (long double)a[0];
+	return ldexpl((long double)a[i], 64) + (long double)a[i - 1];
+}
+
+#define BIG_N	(2 * COIN_ACC_L1 + 1)
+
+int
+coin_acc_result(const struct coin_acc *a, int population, double *mean,
+    double *stddev)
+{
+	uint64_t num[BIG_N], sq[BIG_N], t[2];
+	long double v, d;
+	int i, j, x, l1, l2;
+
+	if (a->n == 0) {
+		*mean = *stddev = NAN;
+		return 0;
+	}
+	v = big_ld(a->s1, COIN_ACC_L1, &x);
+	*mean = (double)(ldexpl(v, x + a->e) / (long double)a->n);
+	if (a->n < 2) {
+		*stddev = NAN;
+		return 0;
+	}
+	/* num = n S2 - S1^2, exactly. */
+	l1 = big_len(a->s1, COIN_ACC_L1);
+	l2 = big_len(a->s2, COIN_ACC_L2);
+	memset(num, 0, sizeof(num));
+	for (i = 0; i < l2; i++) {
+		mul64(a->s2[i], (uint64_t)a->n, t);
+		if (big_add_shifted(num, BIG_N, t, 2, 64 * i))
+			return COIN_ECORRUPT;
+	}
+	memset(sq, 0, sizeof(sq));
+	for (i = 0; i < l1; i++)
+		for (j = 0; j < l1; j++) {
+			mul64(a->s1[i], a->s1[j], t);
+			if (big_add_shifted(sq, BIG_N, t, 2, 64 * (i + j)))
+				return COIN_ECORRUPT;
+		}
+	/* Cauchy-Schwarz: n S2 >= S1^2 for sums of real prices. */
+	if (big_sub_shifted(num, BIG_N, sq, BIG_N, 0))
+		return COIN_ECORRUPT;
+	v = big_ld(num, BIG_N, &x);
+	d = population ? (long double)a->n * (long double)a->n :
+	    (long double)a->n * (long double)(a->n - 1);
+	/* var = v 2^x u^2 / d; halve the exponent for the square root. */
+	x += 2 * a->e;
+	if (x % 2 != 0) {
+		v *= 2;
+		x--;
+	}
+	*stddev = (double)ldexpl(sqrtl(v / d), x / 2);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* One pair's running state, and its minimum and maximum queues. */
+
+struct win {
+	int64_t		 window;
+	int64_t		 at;		/* L: the time it was computed for */
+	int64_t		 last_ts;	/* the newest tick at or before L */
+	double		 last;
+	uint32_t	 updates;	/* until the next guard rebuild */
+	struct coin_acc	 acc;
+};
+
+/* A monotonic queue in memory, for rebuilds. */
+struct mq {
+	int64_t		*ts;
+	double		*p;
+	size_t		 head;
+	size_t		 n;
+	size_t		 cap;
+};
+
+struct ctx {
+	struct coin_store	*s;
+	MDB_txn			*txn;
+	MDB_cursor		*ticks;
+	MDB_cursor		*mm;
+	int64_t			 window;
+	int			 population;
+	const char		*pair;		/* the pair being advanced */
+	double			 smin;		/* a scan's extremes */
+	double			 smax;
+	struct mq		 qmax;
+	struct mq		 qmin;
+	struct win		 w;
+};
+
+#define STATE_MAX	(1 + 8 * 4 + 4 + 8 + 4 + 2 + \
+			    8 * (COIN_ACC_L1 + COIN_ACC_L2))
+
+static size_t
+state_encode(const struct win *w, unsigned char *b)
+{
+	int l1 = big_len(w->acc.s1, COIN_ACC_L1);
+	int l2 = big_len(w->acc.s2, COIN_ACC_L2), i;
+	unsigned char *p = b;
+	uint64_t u;
+
+	*p++ = STATE_VERSION;
+	coin_be64_put(p, (uint64_t)w->window);
+	coin_be64_put(p + 8, (uint64_t)w->at);
+	coin_be64_put(p + 16, (uint64_t)w->last_ts);
+	memcpy(&u, &w->last, 8);
+	coin_be64_put(p + 24, u);
+	coin_be64_put(p + 32, ((uint64_t)w->updates << 32) |
+	    (uint32_t)w->acc.e);
+	coin_be64_put(p + 40, (uint64_t)w->acc.n);
+	p += 48;
+	*p++ = (unsigned char)l1;
+	*p++ = (unsigned char)l2;
+	for (i = 0; i < l1; i++, p += 8)
+		coin_be64_put(p, w->acc.s1[i]);
+	for (i = 0; i < l2; i++, p += 8)
+		coin_be64_put(p, w->acc.s2[i]);
+	return (size_t)(p - b);
+}
+
+static int
+state_decode(const MDB_val *v, struct win *w)
+{
+	const unsigned char *p = v->mv_data;
+	uint64_t u;
+	int l1, l2, i;
+
+	if (v->mv_size < 51 || p[0] != STATE_VERSION)
+		return COIN_ECORRUPT;
+	memset(w, 0, sizeof(*w));
+	p++;
+	w->window = (int64_t)coin_be64_get(p);
+	w->at = (int64_t)coin_be64_get(p + 8);
+	w->last_ts = (int64_t)coin_be64_get(p + 16);
+	u = coin_be64_get(p + 24);
+	memcpy(&w->last, &u, 8);
+	u = coin_be64_get(p + 32);
+	w->updates = (uint32_t)(u >> 32);
+	w->acc.e = (int32_t)(uint32_t)u;
+	w->acc.n = (int64_t)coin_be64_get(p + 40);
+	l1 = p[48];
+	l2 = p[49];
+	p += 50;
+	if (l1 > COIN_ACC_L1 || l2 > COIN_ACC_L2 ||
+	    v->mv_size != (size_t)(51 + 8 * (l1 + l2)) || w->acc.n < 0 ||
+	    w->window <= 0)
+		return COIN_ECORRUPT;
+	for (i = 0; i < l1; i++, p += 8)
+		w->acc.s1[i] = coin_be64_get(p);
+	for (i = 0; i < l2; i++, p += 8)
+		w->acc.s2[i] = coin_be64_get(p);
+	return 0;
+}
+
+static int
+state_get(struct ctx *c, const char *pair)
+{
+	MDB_val k = { strlen(pair), (void *)(uintptr_t)pair }, v;
+	int rc;
+
+	if ((rc = mdb_get(c->txn, c->s->state, &k, &v)) != 0)
+		return rc;
+	return state_decode(&v, &c->w);
+}
+
+static int
+state_put(struct ctx *c, const char *pair)
+{
+	unsigned char b[STATE_MAX];
+	MDB_val k = { strlen(pair), (void *)(uintptr_t)pair }, v;
+
+	v.mv_data = b;
+	v.mv_size = state_encode(&c->w, b);
+	return mdb_put(c->txn, c->s->state, &k, &v, 0);
+}
+
+/* minmax keys: pair NUL kind ts, kind 'M' (maxima) or 'm' (minima). */
+static size_t
+mm_key(const char *pair, int kind, int64_t ts, unsigned char *k)
+{
+	size_t n = strlen(pair);
+
+	memcpy(k, pair, n);
+	k[n] = '\0';
+	k[n + 1] = (unsigned char)kind;
+	coin_be64_put(k + n + 2, (uint64_t)ts);
+	return n + 10;
+}
+
+/* Is key k an entry of (pair, kind)?  Sets *ts. */
+static int
+mm_ours(const MDB_val *k, const char *pair, size_t plen, int kind,
+    int64_t *ts)
+{
+	const unsigned char *b = k->mv_data;
+
+	if (k->mv_size != plen + 10 || memcmp(b, pair, plen) != 0 ||
+	    b[plen] != '\0' || b[plen + 1] != kind)
+		return 0;
+	*ts = (int64_t)coin_be64_get(b + plen + 2);
+	return 1;
+}
+
+static int
+price_of(const MDB_val *v, double *p)
+{
+	uint64_t u;
+
+	if (v->mv_size != 8)
+		return COIN_ECORRUPT;
+	u = coin_be64_get(v->mv_data);
+	memcpy(p, &u, 8);
+	return isfinite(*p) && *p > 0 ? 0 : COIN_ECORRUPT;
+}
+
+/* The front (oldest) entry of a queue; MDB_NOTFOUND when empty. */
+static int
+mm_front(struct ctx *c, const char *pair, int kind, int64_t *ts, double *p)
+{
+	unsigned char kb[COIN_PAIR_MAX + 10];
+	MDB_val k, v;
+	int rc;
+
+	k.mv_data = kb;
+	k.mv_size = mm_key(pair, kind, 0, kb);
+	if ((rc = mdb_cursor_get(c->mm, &k, &v, MDB_SET_RANGE)) != 0)
+		return rc;
+	if (!mm_ours(&k, pair, strlen(pair), kind, ts))
+		return MDB_NOTFOUND;
+	return price_of(&v, p);
+}
+
+/* Drop the entries of a queue with ts <= cutoff. */
+static int
+mm_expire(struct ctx *c, const char *pair, int kind, int64_t cutoff)
+{
+	int64_t ts;
+	double p;
+	int rc;
+
+	while ((rc = mm_front(c, pair, kind, &ts, &p)) == 0 && ts <= cutoff)
+		if ((rc = mdb_cursor_del(c->mm, 0)) != 0)
+			return rc;
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+/* Does a new price p dominate the queued price q? */
+static int
+dominates(int kind, double p, double q)
+{
+	return kind == 'M' ? p >= q : p <= q;
+}
+
+/* Append (ts, p) to a queue after dropping what it dominates. */
+static int
+mm_push(struct ctx *c, const char *pair, int kind, int64_t ts, double p)
+{
+	unsigned char kb[COIN_PAIR_MAX + 10], vb[8];
+	size_t plen = strlen(pair);
+	MDB_val k, v;
+	int64_t qts;
+	double q;
+	uint64_t u;
+	int rc;
+
+	for (;;) {
+		/* The back: the last key before (pair, kind, ts). */
+		k.mv_data = kb;
+		k.mv_size = mm_key(pair, kind, ts, kb);
+		rc = mdb_cursor_get(c->mm, &k, &v, MDB_SET_RANGE);
+		if (rc == 0)
+			rc = mdb_cursor_get(c->mm, &k, &v, MDB_PREV);
+		else if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c->mm, &k, &v, MDB_LAST);
+		if (rc == MDB_NOTFOUND || (rc == 0 &&
+		    !mm_ours(&k, pair, plen, kind, &qts)))
+			break;
+		if (rc != 0)
+			return rc;
+		if ((rc = price_of(&v, &q)) != 0)
+			return rc;
+		if (!dominates(kind, p, q))
+			break;
+		if ((rc = mdb_cursor_del(c->mm, 0)) != 0)
+			return rc;
+	}
+	k.mv_data = kb;
+	k.mv_size = mm_key(pair, kind, ts, kb);
+	memcpy(&u, &p, 8);
+	coin_be64_put(vb, u);
+	v.mv_data = vb;
+	v.mv_size = 8;
+	return mdb_put(c->txn, c->s->minmax, &k, &v, 0);
+}
+
+/* Delete both queues of pair. */
+static int
+mm_clear(struct ctx *c, const char *pair)
+{
+	unsigned char kb[COIN_PAIR_MAX + 10];
+	size_t plen = strlen(pair);
+	MDB_val k, v;
+	int rc;
+
+	k.mv_data = kb;
+	k.mv_size = plen + 1;
+	memcpy(kb, pair, plen);
+	kb[plen] = '\0';
+	while ((rc = mdb_cursor_get(c->mm, &k, &v, MDB_SET_RANGE)) == 0 &&
+	    k.mv_size == plen + 10 && memcmp(k.mv_data, pair, plen + 1) == 0) {
+		if ((rc = mdb_cursor_del(c->mm, 0)) != 0)
+			return rc;
+		k.mv_data = kb;
+		k.mv_size = plen + 1;
+	}
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+}
+
+/* The in-memory queue of a rebuild. */
+static int
+mq_push(struct mq *q, int kind, int64_t ts, double p)
+{
+	while (q->n > q->head && dominates(kind, p, q->p[q->n - 1]))
+		q->n--;
+	if (q->n == q->cap) {
+		size_t ncap = q->cap ? 2 * q->cap : 256;
+		int64_t *nts = realloc(q->ts, ncap * sizeof(*nts));
+		double *np;
+
+		if (nts == NULL)
+			return COIN_ENOMEM;
+		q->ts = nts;
+		if ((np = realloc(q->p, ncap * sizeof(*np))) == NULL)
+			return COIN_ENOMEM;
+		q->p = np;
+		q->cap = ncap;
+	}
+	q->ts[q->n] = ts;
+	q->p[q->n++] = p;
+	return 0;
+}
+
+/*
+ * Call fn(ts, price) for each stored tick of pair with from <= ts <=
+ * to, oldest first.
+ */
+static int
+tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
+    int (*fn)(struct ctx *, int64_t, double), int *count)
+{
+	unsigned char kb[COIN_TICKKEY_MAX];
+	size_t plen = strlen(pair);
+	MDB_val k, v;
+	int64_t ts;
+	double p;
+	int rc;
+
+	if (from < 0)
+		from = 0;
+	if (from > to)
+		return 0;
+	k.mv_data = kb;
+	k.mv_size = coin_tickkey_encode(pair, from, kb);
+	for (rc = mdb_cursor_get(c->ticks, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c->ticks, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != plen + 9 || memcmp(k.mv_data, pair, plen) ||
+		    ((unsigned char *)k.mv_data)[plen] != '\0')
+			break;
+		ts = (int64_t)coin_be64_get((unsigned char *)k.mv_data +
+		    plen + 1);
+		if (ts > to)
+			break;
+		if ((rc = price_of(&v, &p)) != 0 || (rc = fn(c, ts, p)) != 0)
+			return rc;
+		if (count != NULL)
+			(*count)++;
+	}
+	return rc == MDB_NOTFOUND || rc == 0 ? 0 : coin_store_mapcode(rc);
+}
+
+static int
+rebuild_tick(struct ctx *c, int64_t ts, double p)
+{
+	int rc;
+
+	if ((rc = coin_acc_add(&c->w.acc, p)) != 0 ||
+	    (rc = mq_push(&c->qmax, 'M', ts, p)) != 0 ||
+	    (rc = mq_push(&c->qmin, 'm', ts, p)) != 0)
+		return rc;
+	c->w.last_ts = ts;
+	c->w.last = p;
+	return 0;
+}
+
+/* A pair's own point in the guard cycle, so rebuilds do not bunch. */
+static uint32_t
+stagger(const char *pair)
+{
+	uint32_t h = 2166136261u;
+
+	while (*pair != '\0')
+		h = (h ^ (unsigned char)*pair++) * 16777619u;
+	return h % REBUILD_EVERY;
+}
+
+/* Make pair's state at T from its ticks, and write its queues. */
+static int
+rebuild(struct ctx *c, const char *pair, int64_t T)
+{
+	size_t i;
+	int rc;
+
+	memset(&c->w, 0, sizeof(c->w));
+	c->w.window = c->window;
+	c->w.at = T;
+	c->w.updates = stagger(pair);
+	coin_acc_init(&c->w.acc);
+	c->qmax.head = c->qmax.n = c->qmin.head = c->qmin.n = 0;
+	if ((rc = mm_clear(c, pair)) != 0 ||
+	    (rc = tick_range(c, pair, T - c->window + 1, T, rebuild_tick,
+	    NULL)) != 0)
+		return rc;
+	for (i = 0; i < c->qmax.n; i++)
+		if ((rc = mm_push(c, pair, 'M', c->qmax.ts[i],
+		    c->qmax.p[i])) != 0)
+			return rc;
+	for (i = 0; i < c->qmin.n; i++)
+		if ((rc = mm_push(c, pair, 'm', c->qmin.ts[i],
+		    c->qmin.p[i])) != 0)
+			return rc;
+	return 0;
+}
+
+static int
+expire_tick(struct ctx *c, int64_t ts, double p)
+{
+	(void)ts;
+	return coin_acc_remove(&c->w.acc, p);
+}
+
+static int
+add_tick(struct ctx *c, int64_t ts, double p)
+{
+	int rc;
+
+	if ((rc = coin_acc_add(&c->w.acc, p)) != 0 ||
+	    (rc = mm_push(c, c->pair, 'M', ts, p)) != 0 ||
+	    (rc = mm_push(c, c->pair, 'm', ts, p)) != 0)
+		return rc;
+	c->w.last_ts = ts;
+	c->w.last = p;
+	return 0;
+}
+
+/* Move pair's state from L to T > L: add (L, T], remove (L-W, T-W]. */
+static int
+advance(struct ctx *c, const char *pair, int64_t T)
+{
+	int64_t L = c->w.at, W = c->window;
+	int rc;
+
+	if ((rc = tick_range(c, pair, L - W + 1, T - W, expire_tick,
+	    NULL)) != 0 ||
+	    (rc = mm_expire(c, pair, 'M', T - W)) != 0 ||
+	    (rc = mm_expire(c, pair, 'm', T - W)) != 0)
+		return rc;
+	c->pair = pair;
+	rc = tick_range(c, pair, L + 1, T, add_tick, NULL);
+	c->pair = NULL;
+	if (rc != 0)
+		return rc;
+	c->w.at = T;
+	return 0;
+}
+
+/* The stat of the state in c->w, with its queues' fronts. */
+static int
+win_stat(struct ctx *c, const char *pair, struct coin_stat *st)
+{
+	int64_t ts;
+	int rc;
+
+	snprintf(st->pair, sizeof(st->pair), "%s", pair);
+	st->ts = c->w.at;
+	st->window = c->window;
+	st->n = c->w.acc.n;
+	st->min = st->max = st->last = NAN;
+	if ((rc = coin_acc_result(&c->w.acc, c->population, &st->mean,
+	    &st->stddev)) != 0)
+		return rc;
+	if (st->n == 0)
+		return 0;
+	st->last = c->w.last;
+	if ((rc = mm_front(c, pair, 'M', &ts, &st->max)) != 0 ||
+	    (rc = mm_front(c, pair, 'm', &ts, &st->min)) != 0)
+		return rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
+	return 0;
+}
+
+/* A stat by a plain scan, touching no state: for times before L. */
+static int
+scan_tick(struct ctx *c, int64_t ts, double p)
+{
+	c->w.last_ts = ts;
+	c->w.last = p;
+	if (c->w.acc.n == 0 || p > c->smax)
+		c->smax = p;
+	if (c->w.acc.n == 0 || p < c->smin)
+		c->smin = p;
+	return coin_acc_add(&c->w.acc, p);
+}
+
+static int
+scan_stat(struct ctx *c, const char *pair, int64_t T, struct coin_stat *st)
+{
+	struct win saved = c->w;
+	int rc;
+
+	memset(&c->w, 0, sizeof(c->w));
+	coin_acc_init(&c->w.acc);
+	rc = tick_range(c, pair, T - c->window + 1, T, scan_tick, NULL);
+	if (rc == 0) {
+		snprintf(st->pair, sizeof(st->pair), "%s", pair);
+		st->ts = T;
+		st->window = c->window;
+		st->n = c->w.acc.n;
+		rc = coin_acc_result(&c->w.acc, c->population, &st->mean,
+		    &st->stddev);
+		st->min = st->n ? c->smin : NAN;
+		st->max = st->n ? c->smax : NAN;
+		st->last = st->n ? c->w.last : NAN;
+	}
+	c->w = saved;
+	return rc;
+}
+
+/* The stat of (pair, T), moving the pair's state as the rules say. */
+static int
+compute_one(struct ctx *c, const char *pair, int64_t T, struct coin_stat *st)
+{
+	int rc, have;
+
+	rc = state_get(c, pair);
+	if (rc != 0 && rc != MDB_NOTFOUND && rc != COIN_ECORRUPT)
+		return rc;
+	have = rc == 0 && c->w.window == c->window;
+	if (have && T < c->w.at) {
+		/* Late: its own stat by a scan; the state if it saw it. */
+		if ((rc = scan_stat(c, pair, T, st)) != 0)
+			return rc;
+		if (T > c->w.at - c->window &&
+		    (rc = rebuild(c, pair, c->w.at)) == 0)
+			rc = state_put(c, pair);
+		return rc;
+	}
+	rc = COIN_ECORRUPT;
+	if (have && T > c->w.at && T - c->window < c->w.at &&
+	    ++c->w.updates < REBUILD_EVERY)
+		rc = advance(c, pair, T);
+	if (rc == COIN_ECORRUPT && (rc = rebuild(c, pair, T)) != 0)
+		return rc;
+	if (rc != 0 || (rc = state_put(c, pair)) != 0)
+		return rc;
+	return win_stat(c, pair, st);
+}
+
+static int
+ctx_open(struct ctx *c, struct coin_store *s, MDB_txn *txn)
+{
+	int rc;
+
+	c->s = s;
+	c->txn = txn;
+	c->ticks = c->mm = NULL;
+	if ((rc = mdb_cursor_open(txn, s->ticks, &c->ticks)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->minmax, &c->mm)) != 0)
+		return rc;
+	return 0;
+}
+
+static void
+ctx_close(struct ctx *c)
+{
+	if (c->ticks != NULL)
+		mdb_cursor_close(c->ticks);
+	if (c->mm != NULL)
+		mdb_cursor_close(c->mm);
+	c->ticks = c->mm = NULL;
+}
+
+static void
+ctx_free(struct ctx *c)
+{
+	free(c->qmax.ts);
+	free(c->qmax.p);
+	free(c->qmin.ts);
+	free(c->qmin.p);
+}
+
+struct compute_arg {
+	struct ctx		 c;
+	struct coin_batch	*req;
+	struct coin_stat	*out;
+	size_t			 nout;
+};
+
+static int
+compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct compute_arg *a = arg;
+	struct coin_batch *b = a->req;
+	struct coin_tick t, prev;
+	size_t i, k;
+	int rc;
+
+	a->nout = 0;
+	if ((rc = ctx_open(&a->c, s, txn)) != 0)
+		goto out;
+	for (i = 0; i < b->n; i++) {
+		k = b->order[i];
+		coin_batch_get(b, k, &t);
+		if (i > 0 && prev.ts == t.ts && strcmp(prev.pair, t.pair) == 0)
+			continue;
+		prev = t;
+		if ((rc = compute_one(&a->c, t.pair, t.ts,
+		    &a->out[a->nout])) != 0)
+			goto out;
+		/* Keep arrival order: remember where each came from. */
+		a->out[a->nout].ts = t.ts;
+		a->out[a->nout++].window = (int64_t)k;
+	}
+	/* Stats with no tick in their window are reported, not stored. */
+	for (i = 0, k = 0; i < a->nout; i++)
+		if (a->out[i].n > 0) {
+			struct coin_stat st = a->out[i];
+
+			st.window = a->c.window;
+			if ((rc = coin_store_stats_put(s, txn, &st, 1)) != 0)
+				goto out;
+		}
+out:
+	ctx_close(&a->c);
+	return rc;
+}
+
+static int
+by_arrival(const void *x, const void *y)
+{
+	const struct coin_stat *a = x, *b = y;
+
+	return a->window < b->window ? -1 : a->window > b->window;
+}
+
+int
+coin_store_compute(struct coin_store *s, struct coin_batch *req,
+    int64_t window, int population, struct coin_stat *out, size_t *nout)
+{
+	struct compute_arg a;
+	size_t i;
+	int rc;
+
+	*nout = 0;
+	if (window <= 0)
+		return COIN_EUSAGE;
+	if (req->n == 0)
+		return 0;
+	if ((rc = coin_batch_sort(req)) != 0)
+		return rc;
+	memset(&a, 0, sizeof(a));
+	a.c.window = window;
+	a.c.population = population;
+	a.req = req;
+	a.out = out;
+	rc = coin_store_write(s, compute_fn, &a);
+	ctx_free(&a.c);
+	if (rc != 0)
+		return rc;
+	qsort(out, a.nout, sizeof(*out), by_arrival);
+	for (i = 0; i < a.nout; i++)
+		out[i].window = window;
+	*nout = a.nout;
+	return 0;
+}
+
+struct all_arg {
+	struct ctx		 c;
+	int64_t			 at;
+	struct coin_stat	*out;
+	size_t			 n;
+	size_t			 cap;
+};
+
+static int
+all_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct all_arg *a = arg;
+	char pair[COIN_PAIR_MAX + 1];
+	unsigned char kb[COIN_PAIR_MAX + 1];
+	MDB_cursor *pc;
+	MDB_val k, v;
+	int64_t ts;
+	size_t plen;
+	int rc;
+
+	a->n = 0;
+	if ((rc = ctx_open(&a->c, s, txn)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(txn, s->ticks, &pc)) != 0)
+		goto out;
+	for (rc = mdb_cursor_get(pc, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(pc, &k, &v, MDB_SET_RANGE)) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
+		    &ts) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		if (a->n == a->cap) {
+			size_t ncap = a->cap ? 2 * a->cap : 256;
+			struct coin_stat *no = realloc(a->out,
+			    ncap * sizeof(*no));
+
+			if (no == NULL) {
+				rc = COIN_ENOMEM;
+				break;
+			}
+			a->out = no;
+			a->cap = ncap;
+		}
+		if ((rc = compute_one(&a->c, pair, a->at, &a->out[a->n])) != 0)
+			break;
+		if (a->out[a->n].n > 0 && (rc = coin_store_stats_put(s, txn,
+		    &a->out[a->n], 1)) != 0)
+			break;
+		if (a->out[a->n].n > 0)
+			a->n++;
+		/* On to the next pair. */
+		plen = strlen(pair);
+		memcpy(kb, pair, plen);
+		kb[plen] = 1;
+		k.mv_data = kb;
+		k.mv_size = plen + 1;
+	}
+	mdb_cursor_close(pc);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+out:
+	ctx_close(&a->c);
+	return rc;
+}
+
+int
+coin_store_compute_all(struct coin_store *s, int64_t at, int64_t window,
+    int population, coin_stat_fn *fn, void *arg)
+{
+	struct all_arg a;
+	size_t i;
+	int rc;
+
+	if (window <= 0)
+		return COIN_EUSAGE;
+	memset(&a, 0, sizeof(a));
+	a.c.window = window;
+	a.c.population = population;
+	a.at = at;
+	rc = coin_store_write(s, all_fn, &a);
+	ctx_free(&a.c);
+	for (i = 0; rc == 0 && i < a.n; i++)
+		rc = fn(&a.out[i], arg);
+	free(a.out);
+	return rc;
+}
