@@ -30,6 +30,7 @@
 #define COIN_ECREATE	(-7)	/* store could not be created; errno kept */
 #define COIN_ENOMEM	(-8)	/* out of memory */
 #define COIN_EUSAGE	(-9)	/* a bad argument to a libcoin call */
+#define COIN_ENOTFOUND	(-30798)	/* nothing there: LMDB's MDB_NOTFOUND */
 
 /* Name error e, whatever its source; the string is static. */
 const char	*coin_strerror(int e);
@@ -88,6 +89,10 @@ size_t	coin_tick_format(const struct coin_tick *t, char *buf);
 
 /* Format s as one canonical stat line; as coin_tick_format(). */
 size_t	coin_stat_format(const struct coin_stat *s, char *buf);
+
+/* Format s with its rank among of as one rank line; as above. */
+size_t	coin_rank_format(uint64_t rank, uint64_t of,
+	    const struct coin_stat *s, char *buf);
 
 /*
  * Write the shortest text that reads back as exactly d (or "null" when
@@ -263,10 +268,30 @@ int	coin_store_stats_at(struct coin_store *s, int64_t ts, coin_stat_fn *fn,
 
 /*
  * The newest ts that has stats at or before at (INT64_MAX for the
- * latest pointer).  Returns 0 and *ts, MDB_NOTFOUND (-30798) when there
- * is none, or an error.
+ * latest pointer).  Returns 0 and *ts, COIN_ENOTFOUND when there is none,
+ * or an error.
  */
 int	coin_store_stat_time(struct coin_store *s, int64_t at, int64_t *ts);
+
+/* The number of stats stored at ts, in *n (0 when none). */
+int	coin_store_stats_count(struct coin_store *s, int64_t ts, uint64_t *n);
+
+/*
+ * pair's stat at ts and its rank there (1 is the highest stddev),
+ * counted by walking the ranking down to it.  Returns 0,
+ * COIN_ENOTFOUND when pair has no stat at ts, or an error.
+ */
+int	coin_store_stat_rank(struct coin_store *s, const char *pair,
+	    int64_t ts, struct coin_stat *st, uint64_t *rank);
+
+/*
+ * Call fn(ts, arg) for each ts with since <= ts <= until at which pair
+ * has a stat, oldest first.  Returns 0, fn's nonzero value, or an
+ * error.
+ */
+int	coin_store_stat_times(struct coin_store *s, const char *pair,
+	    int64_t since, int64_t until, int (*fn)(int64_t ts, void *arg),
+	    void *arg);
 
 /*
  * Compute the stat of each distinct (pair, ts) of req (prices unused)

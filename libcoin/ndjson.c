@@ -805,12 +805,11 @@ coin_tick_format(const struct coin_tick *t, char *buf)
 	return n;
 }
 
-size_t
-coin_stat_format(const struct coin_stat *s, char *buf)
+/* The fields of a stat from "pair" on, after n bytes already in buf. */
+static size_t
+put_stat(char *buf, size_t n, const struct coin_stat *s)
 {
-	size_t n = 0;
-
-	n = put_str(buf, n, "{\"pair\":\"");
+	n = put_str(buf, n, "\"pair\":\"");
 	n = put_str(buf, n, s->pair);
 	n = put_str(buf, n, "\",\"ts\":");
 	n = put_i64(buf, n, s->ts);
@@ -831,4 +830,24 @@ coin_stat_format(const struct coin_stat *s, char *buf)
 	n = put_str(buf, n, "}\n");
 	buf[n] = '\0';
 	return n;
+}
+
+size_t
+coin_stat_format(const struct coin_stat *s, char *buf)
+{
+	return put_stat(buf, put_str(buf, 0, "{"), s);
+}
+
+size_t
+coin_rank_format(uint64_t rank, uint64_t of, const struct coin_stat *s,
+    char *buf)
+{
+	size_t n = 0;
+
+	n = put_str(buf, n, "{\"rank\":");
+	n = put_i64(buf, n, (int64_t)rank);
+	n = put_str(buf, n, ",\"of\":");
+	n = put_i64(buf, n, (int64_t)of);
+	n = put_str(buf, n, ",");
+	return put_stat(buf, n, s);
 }

@@ -931,6 +931,109 @@ coin_store_stats_at(struct coin_store *s, int64_t ts, coin_stat_fn *fn,
 }
 
 int
+coin_store_stats_count(struct coin_store *s, int64_t ts, uint64_t *n)
+{
+	unsigned char kb[8];
+	MDB_val k = { 8, kb }, v;
+	MDB_txn *txn;
+	int rc;
+
+	*n = 0;
+	if ((rc = coin_store_txn(s, MDB_RDONLY, &txn)) != 0)
+		return rc;
+	coin_be64_put(kb, (uint64_t)ts);
+	rc = mdb_get(txn, s->counts, &k, &v);
+	if (rc == 0 && v.mv_size != 8)
+		rc = COIN_ECORRUPT;
+	if (rc == 0)
+		*n = coin_be64_get(v.mv_data);
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
+}
+
+int
+coin_store_stat_rank(struct coin_store *s, const char *pair, int64_t ts,
+    struct coin_stat *st, uint64_t *rank)
+{
+	unsigned char ib[COIN_TICKKEY_MAX], kb[COIN_STATKEY_MAX];
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t klen;
+	double sd;
+	int rc;
+
+	if ((rc = read_begin(s, s->stats, &txn, &c)) != 0)
+		return rc;
+	k.mv_data = ib;
+	k.mv_size = coin_tickkey_encode(pair, ts, ib);
+	if ((rc = mdb_get(txn, s->statidx, &k, &v)) != 0)
+		goto out;
+	if (v.mv_size != 8) {
+		rc = COIN_ECORRUPT;
+		goto out;
+	}
+	klen = coin_statkey_encode(ts,
+	    stddev_uncode(coin_be64_get(v.mv_data)), pair, kb);
+	/* Count the ranking from its start down to pair's key. */
+	coin_be64_put(ib, (uint64_t)ts);
+	k.mv_data = ib;
+	k.mv_size = 8;
+	*rank = 0;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 8 || memcmp(k.mv_data, kb, 8) != 0) {
+			rc = COIN_ECORRUPT;	/* statidx names no stat */
+			break;
+		}
+		++*rank;
+		if (k.mv_size == klen && memcmp(k.mv_data, kb, klen) == 0)
+			break;
+	}
+	if (rc == 0 && (coin_statkey_decode(k.mv_data, k.mv_size, &st->ts,
+	    &sd, st->pair) != 0 || statval_decode(&v, st) != 0))
+		rc = COIN_ECORRUPT;
+	if (rc == MDB_NOTFOUND)
+		rc = COIN_ECORRUPT;
+out:
+	read_end(txn, c);
+	return rc == MDB_NOTFOUND ? rc : coin_store_mapcode(rc);
+}
+
+int
+coin_store_stat_times(struct coin_store *s, const char *pair, int64_t since,
+    int64_t until, int (*fn)(int64_t, void *), void *arg)
+{
+	unsigned char kb[COIN_TICKKEY_MAX];
+	char p[COIN_PAIR_MAX + 1];
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int64_t ts;
+	int rc;
+
+	if (since < 0)
+		since = 0;
+	if ((rc = read_begin(s, s->statidx, &txn, &c)) != 0)
+		return rc;
+	k.mv_data = kb;
+	k.mv_size = coin_tickkey_encode(pair, since, kb);
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, p, &ts) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		if (strcmp(p, pair) != 0 || ts > until)
+			break;
+		if ((rc = fn(ts, arg)) != 0)
+			break;
+	}
+	read_end(txn, c);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
+}
+
+int
 coin_store_stat_time(struct coin_store *s, int64_t at, int64_t *ts)
 {
 	unsigned char kb[8];
