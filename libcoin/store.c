@@ -1195,7 +1195,8 @@ fault(struct checker *ck, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	ck->fn(buf, ck->arg);
+	if (ck->fn != NULL)
+		ck->fn(buf, ck->arg);
 }
 
 static int

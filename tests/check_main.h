@@ -9,6 +9,7 @@ Suite	*ndjson_suite(void);
 Suite	*reader_suite(void);
 Suite	*timefmt_suite(void);
 Suite	*store_suite(void);
+Suite	*stats_suite(void);
 /* Suites of later modules are declared here too. */
 
 #endif /* CHECK_MAIN_H */

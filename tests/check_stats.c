@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: ISC */
+/* check_stats.c - unit tests of the exact windowed standard deviation */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "coin_int.h"
+
+#define T0	1732521600
+
+/* xorshift64*: the same series on every machine. */
+static uint64_t rng = 88172645463325252ULL;
+
+static double
+uniform(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (double)((rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+/* The reference: a two-pass computation in long double, written apart. */
+static void
+reference(const double *p, size_t n, int population, long double *mean,
+    long double *sd)
+{
+	long double sum = 0, m, q = 0, d;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += p[i];
+	m = sum / n;
+	for (i = 0; i < n; i++) {
+		d = p[i] - m;
+		q += d * d;
+	}
+	*mean = m;
+	*sd = n < 2 ? NAN : sqrtl(q / (population ? n : n - 1));
+}
+
+static void
+agrees(double got, long double want, const char *what)
+{
+	long double err = fabsl((long double)got - want);
+
+	ck_assert_msg(err <= 1e-12L || err <= 1e-9L * fabsl(want),
+	    "%s: got %.17g, reference %.17Lg", what, got, want);
+}
+
+static void
+series(const char *name, const double *p, size_t n)
+{
+	struct coin_acc a;
+	long double rm, rs;
+	double mean, sd;
+	size_t i;
+	int pop;
+
+	for (pop = 0; pop < 2; pop++) {
+		coin_acc_init(&a);
+		for (i = 0; i < n; i++)
+			ck_assert_int_eq(coin_acc_add(&a, p[i]), 0);
+		ck_assert_int_eq(coin_acc_result(&a, pop, &mean, &sd), 0);
+		reference(p, n, pop, &rm, &rs);
+		agrees(mean, rm, name);
+		agrees(sd, rs, name);
+		ck_assert_msg(sd >= 0, "%s: negative stddev", name);
+	}
+}
+
+START_TEST(exact_series)
+{
+	static double p[7 * 1440];
+	struct coin_acc a;
+	double mean, sd, x;
+	size_t i;
+
+	/* A constant price: exactly 0, never NaN or negative. */
+	for (i = 0; i < 1440; i++)
+		p[i] = 97312.41;
+	coin_acc_init(&a);
+	for (i = 0; i < 1440; i++)
+		coin_acc_add(&a, p[i]);
+	ck_assert_int_eq(coin_acc_result(&a, 0, &mean, &sd), 0);
+	ck_assert(sd == 0 && !signbit(sd));
+	ck_assert(mean == 97312.41);
+	/* A stablecoin at 1.0000 with 1e-6 wiggles. */
+	for (i = 0; i < 1440; i++)
+		p[i] = 1.0 + 1e-6 * (uniform() - 0.5);
+	series("stablecoin", p, 1440);
+	/* Bitcoin near 1e5 with a tiny variance. */
+	for (i = 0; i < 1440; i++)
+		p[i] = 1e5 + 1e-7 * (double)(i % 7);
+	series("bitcoin, tiny variance", p, 1440);
+	/* A token priced 1e-8. */
+	for (i = 0; i < 1440; i++)
+		p[i] = 1e-8 * (1 + 0.01 * uniform());
+	series("1e-8 token", p, 1440);
+	/* A week of minute data: a geometric random walk. */
+	for (i = 0, x = 3300; i < 7 * 1440; i++) {
+		x *= 1 + 0.002 * (uniform() - 0.5);
+		p[i] = x;
+	}
+	series("a week of minutes", p, 7 * 1440);
+	/* Prices spanning the whole range of doubles. */
+	p[0] = 5e-324;
+	p[1] = 1e-300;
+	p[2] = 1;
+	p[3] = 1e300;
+	p[4] = 1.7976931348623157e308;
+	coin_acc_init(&a);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(coin_acc_add(&a, p[i]), 0);
+	ck_assert_int_eq(coin_acc_result(&a, 1, &mean, &sd), 0);
+	ck_assert(isfinite(sd) && sd > 1e307);
+	/* n < 2 has no stddev; bad prices are refused. */
+	coin_acc_init(&a);
+	ck_assert_int_eq(coin_acc_add(&a, 2), 0);
+	ck_assert_int_eq(coin_acc_result(&a, 0, &mean, &sd), 0);
+	ck_assert(isnan(sd) && mean == 2);
+	ck_assert_int_eq(coin_acc_add(&a, 0), COIN_EUSAGE);
+	ck_assert_int_eq(coin_acc_add(&a, -1), COIN_EUSAGE);
+	ck_assert_int_eq(coin_acc_add(&a, NAN), COIN_EUSAGE);
+	ck_assert_int_eq(coin_acc_add(&a, INFINITY), COIN_EUSAGE);
+}
+END_TEST
+
+/* Sliding add/remove leaves exactly the sums of a fresh start. */
+START_TEST(add_remove_exact)
+{
+	static double p[20000];
+	struct coin_acc a, b;
+	size_t i, w = 1440;
+
+	for (i = 0; i < 20000; i++)
+		p[i] = (i % 3 ? 1e-8 : 7e4) * (1 + uniform());
+	coin_acc_init(&a);
+	for (i = 0; i < 20000; i++) {
+		ck_assert_int_eq(coin_acc_add(&a, p[i]), 0);
+		if (i >= w)
+			ck_assert_int_eq(coin_acc_remove(&a, p[i - w]), 0);
+	}
+	coin_acc_init(&b);
+	for (i = 20000 - w; i < 20000; i++)
+		coin_acc_add(&b, p[i]);
+	/* The unit may be finer than a fresh start's: compare results. */
+	{
+		double m1, s1, m2, s2;
+
+		ck_assert_int_eq(coin_acc_result(&a, 0, &m1, &s1), 0);
+		ck_assert_int_eq(coin_acc_result(&b, 0, &m2, &s2), 0);
+		ck_assert(m1 == m2 && s1 == s2);
+	}
+	for (i = 20000 - w; i < 20000; i++)
+		ck_assert_int_eq(coin_acc_remove(&a, p[i]), 0);
+	ck_assert_int_eq(a.n, 0);
+	/* Removing what is not there is caught. */
+	ck_assert_int_eq(coin_acc_remove(&a, 1), COIN_ECORRUPT);
+	coin_acc_init(&a);
+	coin_acc_add(&a, 4);
+	ck_assert_int_eq(coin_acc_remove(&a, 2), COIN_ECORRUPT);
+	coin_acc_init(&a);
+	coin_acc_add(&a, 4);
+	ck_assert_int_eq(coin_acc_remove(&a, 0.5), COIN_ECORRUPT);
+}
+END_TEST
+
+/* ---- through the store ---- */
+
+static char dir[64];
+static char db[96];
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/check_stats.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/db", dir);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* The ticks the test stored, to compute references from. */
+struct mem {
+	char	 pair[16];
+	int64_t	 ts;
+	double	 price;
+};
+
+static struct mem mem[60000];
+static size_t nmem;
+
+static void
+store(struct coin_store *s, const char *pair, int64_t ts, double price)
+{
+	struct coin_batch *b;
+	struct coin_tick t;
+	size_t i;
+
+	for (i = 0; i < nmem; i++)
+		if (mem[i].ts == ts && strcmp(mem[i].pair, pair) == 0)
+			break;
+	if (i == nmem)
+		nmem++;
+	snprintf(mem[i].pair, sizeof(mem[i].pair), "%s", pair);
+	mem[i].ts = ts;
+	mem[i].price = price;
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	snprintf(t.pair, sizeof(t.pair), "%s", pair);
+	t.ts = ts;
+	t.price = price;
+	ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+}
+
+/* Check st against the ticks of mem in (ts - window, ts]. */
+static void
+check_stat(const struct coin_stat *st, int64_t window, int population)
+{
+	static double p[60000];
+	double mn = INFINITY, mx = -INFINITY, last = NAN;
+	int64_t last_ts = 0;
+	long double rm, rs;
+	size_t i, n = 0;
+	char what[256];
+
+	for (i = 0; i < nmem; i++)
+		if (strcmp(mem[i].pair, st->pair) == 0 &&
+		    mem[i].ts > st->ts - window && mem[i].ts <= st->ts) {
+			p[n++] = mem[i].price;
+			mn = fmin(mn, mem[i].price);
+			mx = fmax(mx, mem[i].price);
+			if (mem[i].ts >= last_ts) {
+				last_ts = mem[i].ts;
+				last = mem[i].price;
+			}
+		}
+	snprintf(what, sizeof(what), "%s at %lld", st->pair,
+	    (long long)st->ts);
+	ck_assert_msg(st->n == (int64_t)n, "%s: n %lld, expected %zu", what,
+	    (long long)st->n, n);
+	ck_assert_int_eq(st->window, window);
+	if (n == 0)
+		return;
+	reference(p, n, population, &rm, &rs);
+	agrees(st->mean, rm, what);
+	if (n < 2)
+		ck_assert(isnan(st->stddev));
+	else
+		agrees(st->stddev, rs, what);
+	ck_assert_msg(st->min == mn && st->max == mx && st->last == last,
+	    "%s: min %g max %g last %g, expected %g %g %g", what, st->min,
+	    st->max, st->last, mn, mx, last);
+}
+
+/* Request the stats of (pair, ts) and check each. */
+static void
+compute(struct coin_store *s, const char *const *pairs, int np, int64_t ts,
+    int64_t window, int population)
+{
+	struct coin_batch *b;
+	struct coin_tick t;
+	struct coin_stat out[64];
+	size_t nout, i;
+	int k;
+
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (k = 0; k < np; k++) {
+		snprintf(t.pair, sizeof(t.pair), "%s", pairs[k]);
+		t.ts = ts;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	ck_assert_int_eq(coin_store_compute(s, b, window, population, out,
+	    &nout), 0);
+	coin_batch_free(b);
+	for (i = 0; i < nout; i++)
+		check_stat(&out[i], window, population);
+}
+
+START_TEST(window_edges)
+{
+	static const char *const a[] = { "a/usd" };
+	struct coin_store *s;
+
+	nmem = 0;
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	store(s, "a/usd", T0, 1);		/* exactly ts - window: out */
+	store(s, "a/usd", T0 + 60, 2);
+	store(s, "a/usd", T0 + 3600, 4);	/* exactly ts: in */
+	store(s, "a/usd", T0 + 3601, 100);	/* after ts: out */
+	{
+		struct coin_batch *b;
+		struct coin_tick t = { "a/usd", T0 + 3600, 4 };
+		struct coin_stat out[1];
+		size_t n;
+
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		ck_assert_int_eq(coin_store_compute(s, b, 3600, 0, out, &n),
+		    0);
+		coin_batch_free(b);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_int_eq(out[0].n, 2);
+		ck_assert(out[0].mean == 3 && out[0].min == 2 &&
+		    out[0].max == 4 && out[0].last == 4);
+		ck_assert(fabs(out[0].stddev - sqrt(2)) < 1e-15);
+	}
+	compute(s, a, 1, T0 + 3601, 3600, 1);
+	compute(s, a, 1, T0 + 3660, 3600, 0);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * Several pairs of random walks, a batch a minute, with a short window:
+ * every stat equals the reference, whether the state moved forward, a
+ * batch came late, or a price was replaced.
+ */
+START_TEST(running_state)
+{
+	static const char *const pairs[] = { "a/usd", "b/usd", "c/btc" };
+	struct coin_store *s;
+	double x[3] = { 97000, 1.0001, 1e-8 };
+	int64_t ts, W = 600;
+	int m, k;
+
+	nmem = 0;
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (m = 0; m < 200; m++) {
+		ts = T0 + m * 60;
+		if (m % 37 == 5)
+			continue;	/* a missed batch */
+		for (k = 0; k < 3; k++) {
+			x[k] *= 1 + 0.001 * (uniform() - 0.5);
+			if (k == 1 && m % 11 == 0)
+				continue;	/* a pair missing a batch */
+			store(s, pairs[k], ts, x[k]);
+		}
+		compute(s, pairs, 3, ts, W, m % 2);
+		if (m % 23 == 7) {
+			/* A late batch, between two computed ones. */
+			store(s, "a/usd", ts - 90, x[0] * 1.01);
+			compute(s, pairs, 1, ts - 90, W, 0);
+		}
+		if (m % 29 == 3) {
+			/* The last batch again, with a price replaced. */
+			store(s, "b/usd", ts, x[1] * 0.97);
+			compute(s, pairs, 3, ts, W, 0);
+		}
+		if (m == 120)
+			compute(s, pairs, 3, ts, 2 * W, 0);	/* new window */
+	}
+	/* A jump longer than the window. */
+	store(s, "a/usd", ts + 10 * W, 5);
+	compute(s, pairs, 1, ts + 10 * W, W, 0);
+	{
+		struct coin_storeinfo info;
+
+		ck_assert_int_eq(coin_store_check(s, NULL, NULL, &info), 0);
+	}
+	coin_store_close(s);
+}
+END_TEST
+
+/* A backfill, pair after pair, each tick its own ts. */
+START_TEST(backfill)
+{
+	static const char *const one[1] = { "z/usd" };
+	struct coin_store *s;
+	const char *p[1];
+	int64_t ts;
+	int k, m;
+
+	nmem = 0;
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (k = 0; k < 3; k++) {
+		char pair[16];
+
+		snprintf(pair, sizeof(pair), "p%d/usd", k);
+		p[0] = pair;
+		for (m = 0; m < 500; m++) {
+			ts = T0 + m * 300;
+			store(s, pair, ts, 100 + k + uniform());
+			compute(s, p, 1, ts, 86400, 0);
+		}
+	}
+	/* The newest first, then the older ones: each still exact. */
+	for (m = 0; m < 50; m++)
+		store(s, "z/usd", T0 + m * 60, 1 + 0.01 * m);
+	compute(s, one, 1, T0 + 49 * 60, 1200, 0);
+	for (m = 48; m >= 0; m -= 7)
+		compute(s, one, 1, T0 + m * 60, 1200, 0);
+	compute(s, one, 1, T0 + 50 * 60, 1200, 0);
+	coin_store_close(s);
+}
+END_TEST
+
+static int
+keep_stat(const struct coin_stat *st, void *arg)
+{
+	struct coin_stat **p = arg;
+
+	*(*p)++ = *st;
+	return 0;
+}
+
+/* The ranking equals a reference sort; ties by pair, no stddev last. */
+START_TEST(ranking)
+{
+	static struct coin_stat st[300], got[300];
+	struct coin_stat *gp = got, one;
+	struct coin_store *s;
+	uint64_t n, rank;
+	int i, j;
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (i = 0; i < 300; i++) {
+		memset(&st[i], 0, sizeof(st[i]));
+		snprintf(st[i].pair, sizeof(st[i].pair), "c%03d/usd",
+		    (i * 7919) % 300);
+		st[i].ts = T0;
+		st[i].window = 86400;
+		st[i].n = i % 50 == 0 ? 1 : 10;
+		st[i].stddev = st[i].n < 2 ? NAN : (double)(i % 17) * 0.25;
+		st[i].mean = st[i].min = st[i].max = st[i].last = 1;
+	}
+	ck_assert_int_eq(coin_store_put_stats(s, st, 300), 0);
+	ck_assert_int_eq(coin_store_stats_count(s, T0, &n), 0);
+	ck_assert_uint_eq(n, 300);
+	ck_assert_int_eq(coin_store_stats_at(s, T0, keep_stat, &gp), 0);
+	ck_assert_int_eq(gp - got, 300);
+	for (i = 1; i < 300; i++) {
+		const struct coin_stat *a = &got[i - 1], *b = &got[i];
+
+		if (isnan(a->stddev))
+			ck_assert(isnan(b->stddev) &&
+			    strcmp(a->pair, b->pair) < 0);
+		else if (!isnan(b->stddev))
+			ck_assert(a->stddev > b->stddev ||
+			    (a->stddev == b->stddev &&
+			    strcmp(a->pair, b->pair) < 0));
+	}
+	/* Each pair's rank is its place; re-putting counts once. */
+	for (j = 0; j < 300; j += 37) {
+		ck_assert_int_eq(coin_store_stat_rank(s, got[j].pair, T0, &one,
+		    &rank), 0);
+		ck_assert_uint_eq(rank, (uint64_t)j + 1);
+		ck_assert_str_eq(one.pair, got[j].pair);
+	}
+	ck_assert_int_eq(coin_store_put_stats(s, st, 300), 0);
+	ck_assert_int_eq(coin_store_stats_count(s, T0, &n), 0);
+	ck_assert_uint_eq(n, 300);
+	ck_assert_int_eq(coin_store_stat_rank(s, "nope/usd", T0, &one,
+	    &rank), COIN_ENOTFOUND);
+	coin_store_close(s);
+}
+END_TEST
+
+static int
+check_all(const struct coin_stat *st, void *arg)
+{
+	check_stat(st, *(int64_t *)arg, 0);
+	return 0;
+}
+
+/* --all equals the reference; prune drops the state, which comes back. */
+START_TEST(all_and_prune)
+{
+	static const char *const pairs[] = { "a/usd", "b/usd" };
+	struct coin_store *s;
+	int64_t W = 3600;
+	uint64_t nt, ns;
+	int m;
+
+	nmem = 0;
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (m = 0; m < 120; m++) {
+		store(s, "a/usd", T0 + m * 60, 10 + uniform());
+		store(s, "b/usd", T0 + m * 60, 20 + 5 * uniform());
+	}
+	store(s, "old/usd", T0 - 7200, 3);	/* no tick in the window */
+	ck_assert_int_eq(coin_store_compute_all(s, T0 + 119 * 60, W, 0,
+	    check_all, &W), 0);
+	compute(s, pairs, 2, T0 + 119 * 60, W, 0);
+	ck_assert_int_eq(coin_store_prune(s, T0 + 30 * 60, &nt, &ns), 0);
+	for (m = 0; m < (int)nmem; m++)
+		if (mem[m].ts < T0 + 30 * 60)
+			mem[m].price = -1, mem[m].ts = 0;
+	store(s, "a/usd", T0 + 120 * 60, 11);
+	store(s, "b/usd", T0 + 120 * 60, 21);
+	compute(s, pairs, 2, T0 + 120 * 60, W, 0);
+	coin_store_close(s);
+}
+END_TEST
+
+Suite *
+stats_suite(void)
+{
+	Suite *s = suite_create("stats");
+	TCase *tc;
+
+	tc = tcase_create("acc");
+	tcase_add_test(tc, exact_series);
+	tcase_add_test(tc, add_remove_exact);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("window");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, window_edges);
+	tcase_add_test(tc, running_state);
+	tcase_add_test(tc, backfill);
+	tcase_add_test(tc, ranking);
+	tcase_add_test(tc, all_and_prune);
+	suite_add_tcase(s, tc);
+	return s;
+}
