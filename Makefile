@@ -27,7 +27,7 @@ LIBS	= -Wl,--as-needed $(CURL_LIBS) $(JSONC_LIBS) $(LMDB_LIBS) -lm
 
 # Debian packages: what `make deps` installs when missing.
 DEBS	= build-essential pkg-config libcurl4-openssl-dev libjson-c-dev \
-	  liblmdb-dev check locales mandoc
+	  liblmdb-dev check locales mandoc jq gnuplot-nox
 
 ALL_CFLAGS = $(STD) $(WARN) $(WERROR) $(CFLAGS) $(PKG_CFLAGS) -Ilibcoin -Icmd
 
