@@ -25,6 +25,7 @@ struct opts {
 	int64_t		 history;	/* 0: none */
 	int64_t		 at;		/* INT64_MAX: latest */
 	int		 table;
+	int		 strict;
 };
 
 /* What the output goes through: NDJSON or table rows. */
@@ -37,11 +38,12 @@ struct out {
 };
 
 static const char usage_text[] =
-    "usage: coinrank [--json | --table] [--top N] [--pair PAIR "
+    "usage: coinrank [--json | --table] [--top N | --pair PAIR "
     "[--history DURATION]]\n"
     "                [--at TIME] [--db PATH]\n"
-    "       coinrank [--json | --table] [--top N] [--pair PAIR] "
-    "FILE ...\n";
+    "       coinrank [--json | --table] [--strict] [--top N | --pair PAIR] "
+    "[--db PATH]\n"
+    "                FILE ...\n";
 
 static void	usage(void) __attribute__((noreturn));
 
@@ -149,9 +151,6 @@ emit(struct out *w, uint64_t rank, uint64_t of, const struct coin_stat *st)
 			return 1;
 		w->header = 1;
 	}
-	coin_double_format(st->stddev, num[0]);
-	if (isnan(st->stddev))
-		snprintf(num[0], sizeof(num[0]), "-");
 	snprintf(num[1], sizeof(num[1]), "%.6g", st->mean);
 	snprintf(num[2], sizeof(num[2]), "%.8g", st->last);
 	snprintf(num[3], sizeof(num[3]), "%.6g", st->stddev);
@@ -185,6 +184,7 @@ walk_stat(const struct coin_stat *st, void *arg)
 struct hist {
 	struct out	*w;
 	int		 rc;
+	int		 found;
 };
 
 static int
@@ -198,6 +198,7 @@ hist_time(int64_t ts, void *arg)
 	    &rank)) != 0 ||
 	    (h->rc = coin_store_stats_count(h->w->s, ts, &of)) != 0)
 		return 1;
+	h->found = 1;
 	return emit(h->w, rank, of, &st);
 }
 
@@ -206,7 +207,7 @@ from_store(struct out *w)
 {
 	const struct opts *o = w->o;
 	struct walk k = { w, 0, 0 };
-	struct hist h = { w, 0 };
+	struct hist h = { w, 0, 0 };
 	struct coin_stat st;
 	char t[32];
 	int64_t ts;
@@ -232,6 +233,10 @@ from_store(struct out *w)
 			rc = h.rc;
 		if (rc != 0 && rc != 1)
 			goto fail;
+		if (!h.found) {
+			warnx("%s: not ranked in that period", o->pair);
+			return worse(w->status, EX_NOINPUT);
+		}
 		return w->status;
 	}
 	if ((rc = coin_store_stats_count(w->s, ts, &k.of)) != 0)
@@ -293,7 +298,8 @@ dup_cmp(const void *a, const void *b)
 }
 
 static int
-read_stats(char **files, int nfiles, struct rec **recs, size_t *nrec)
+read_stats(char **files, int nfiles, int strict, struct rec **recs,
+    size_t *nrec)
 {
 	struct coin_reader *rd;
 	struct rec *r = NULL;
@@ -335,6 +341,13 @@ read_stats(char **files, int nfiles, struct rec **recs, size_t *nrec)
 				warnx("%s:%zu: %s", coin_reader_name(rd),
 				    coin_reader_lineno(rd), why);
 				status = worse(status, EX_DATAERR);
+				if (strict) {
+					/* Nothing ranked after it. */
+					coin_reader_close(rd);
+					*recs = r;
+					*nrec = 0;
+					return status;
+				}
 				continue;
 			}
 			r[n].seq = n;
@@ -356,7 +369,7 @@ from_records(struct out *w, char **files, int nfiles)
 	size_t n, i, j, k, start;
 	int found = 0;
 
-	w->status = read_stats(files, nfiles, &r, &n);
+	w->status = read_stats(files, nfiles, o->strict, &r, &n);
 	/* One record per (ts, pair): the last one read wins. */
 	qsort(r, n, sizeof(*r), dup_cmp);
 	st = emalloc((n ? n : 1) * sizeof(*st));
@@ -383,7 +396,7 @@ from_records(struct out *w, char **files, int nfiles)
 	}
 	if (o->pair != NULL && !found) {
 		warnx("%s: not among the records read", o->pair);
-		w->status = worse(w->status, EX_DATAERR);
+		w->status = worse(w->status, EX_NOINPUT);
 	}
 out:
 	free(st);
@@ -393,8 +406,7 @@ out:
 int
 main(int argc, char *argv[])
 {
-	enum { O_AT = 256, O_DB, O_HISTORY, O_JSON, O_PAIR, O_TABLE, O_TOP,
-	    O_VERSION };
+	enum { O_AT = 256, O_DB, O_HISTORY, O_STRICT, O_VERSION };
 	static const struct option longopts[] = {
 		{ "at",		required_argument,	NULL, O_AT },
 		{ "db",		required_argument,	NULL, O_DB },
@@ -402,6 +414,7 @@ main(int argc, char *argv[])
 		{ "history",	required_argument,	NULL, O_HISTORY },
 		{ "json",	no_argument,		NULL, 'j' },
 		{ "pair",	required_argument,	NULL, 'p' },
+		{ "strict",	no_argument,		NULL, O_STRICT },
 		{ "table",	no_argument,		NULL, 't' },
 		{ "top",	required_argument,	NULL, 'n' },
 		{ "version",	no_argument,		NULL, O_VERSION },
@@ -465,6 +478,9 @@ main(int argc, char *argv[])
 				usage();
 			}
 			break;
+		case O_STRICT:
+			o.strict = 1;
+			break;
 		case O_VERSION:
 			print_version("coinrank");
 		default:
@@ -474,6 +490,14 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (o.top != 0 && o.pair != NULL) {
+		warnx("--top and --pair go one at a time");
+		usage();
+	}
+	if (o.strict && argc == 0) {
+		warnx("--strict goes with records to read");
+		usage();
+	}
 	if (o.history > 0 && o.pair == NULL) {
 		warnx("--history goes with --pair");
 		usage();
@@ -492,7 +516,7 @@ main(int argc, char *argv[])
 		w.s = open_store(o.db, COIN_STORE_RDONLY);
 		status = from_store(&w);
 	} else {
-		/* The store only lends sparklines to a table, if it is there. */
+		/* A store, if there is one, lends a table its sparklines. */
 		char path[PATH_MAX];
 
 		if (o.table && coin_store_path(o.db, path, sizeof(path)) == 0)

@@ -97,8 +97,8 @@ flush(struct run *r)
 	for (i = 0; i < nout; i++) {
 		if (r->out[i].n == 0) {
 			coin_rfc3339_format(r->out[i].ts, ts);
-			warnx("%s: no stored tick at %s or in the window before "
-			    "it (is the input coinstore's echo?)",
+			warnx("%s: no stored tick at %s or in the window "
+			    "before it (is the input coinstore's echo?)",
 			    r->out[i].pair, ts);
 			r->status = worse(r->status, EX_DATAERR);
 			continue;
@@ -235,7 +235,7 @@ all(struct coin_store *s, const struct opts *o)
 			goto fail;
 		if (info.ticks == 0) {
 			warnx("%s: no ticks stored", coin_store_dir(s));
-			return 0;
+			return EX_NOINPUT;
 		}
 		at = info.last_ts;
 	}

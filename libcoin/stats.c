@@ -19,16 +19,19 @@
  *	var = (n S2 - S1^2) / (n (n - 1)) * u^2
  *
  * has an exact numerator, 0 for a constant series, never negative.
- * Only its final conversion to long double rounds.
+ * Only the last steps round: that numerator to long double (64 bits
+ * kept), the division, the square root, and the double result.
  *
  * Speed.  Each pair keeps its sums in the state database at the time
  * it was last computed, L; moving to T > L adds the ticks in (L, T] and
  * removes those in (L - W, T - W]: work in the new and expired ticks,
  * not in the window.  Its minimum and maximum come from two monotonic
- * queues in minmax (amortised O(1) a tick).  A tick at or before L (a
- * late batch, a backfill, a replaced price) rebuilds the pair's state
- * from the ticks, as does a change of window, and every 1,440th update
- * as a guard against changes made behind the state's back.
+ * queues in minmax (amortised O(1) a tick).  A request for a time at
+ * or before L (a late batch, a backfill, a replaced price) rebuilds the
+ * pair's state at that time from the ticks, after which later times
+ * advance cheaply again; so does a change of window, a state that
+ * coinstore dropped because it stored a tick at or before L, and every
+ * 1,440th update, a guard against changes made behind the state's back.
  */
 
 #define REBUILD_EVERY	1440
@@ -322,8 +325,6 @@ struct ctx {
 	int64_t			 window;
 	int			 population;
 	const char		*pair;		/* the pair being advanced */
-	double			 smin;		/* a scan's extremes */
-	double			 smax;
 	struct mq		 qmax;
 	struct mq		 qmin;
 	struct win		 w;
@@ -738,68 +739,29 @@ win_stat(struct ctx *c, const char *pair, struct coin_stat *st)
 	return 0;
 }
 
-/* A stat by a plain scan, touching no state: for times before L. */
+/*
+ * The stat of (pair, T), moving the pair's state there: forward by the
+ * ticks that came and went when it can, else (a first time, another
+ * window, a time at or before its own, a long gap, the guard, force)
+ * by a rebuild from the ticks.
+ */
 static int
-scan_tick(struct ctx *c, int64_t ts, double p)
+compute_one(struct ctx *c, const char *pair, int64_t T, int force,
+    struct coin_stat *st)
 {
-	c->w.last_ts = ts;
-	c->w.last = p;
-	if (c->w.acc.n == 0 || p > c->smax)
-		c->smax = p;
-	if (c->w.acc.n == 0 || p < c->smin)
-		c->smin = p;
-	return coin_acc_add(&c->w.acc, p);
-}
-
-static int
-scan_stat(struct ctx *c, const char *pair, int64_t T, struct coin_stat *st)
-{
-	struct win saved = c->w;
 	int rc;
-
-	memset(&c->w, 0, sizeof(c->w));
-	coin_acc_init(&c->w.acc);
-	rc = tick_range(c, pair, T - c->window + 1, T, scan_tick, NULL);
-	if (rc == 0) {
-		snprintf(st->pair, sizeof(st->pair), "%s", pair);
-		st->ts = T;
-		st->window = c->window;
-		st->n = c->w.acc.n;
-		rc = coin_acc_result(&c->w.acc, c->population, &st->mean,
-		    &st->stddev);
-		st->min = st->n ? c->smin : NAN;
-		st->max = st->n ? c->smax : NAN;
-		st->last = st->n ? c->w.last : NAN;
-	}
-	c->w = saved;
-	return rc;
-}
-
-/* The stat of (pair, T), moving the pair's state as the rules say. */
-static int
-compute_one(struct ctx *c, const char *pair, int64_t T, struct coin_stat *st)
-{
-	int rc, have;
 
 	rc = state_get(c, pair);
 	if (rc != 0 && rc != MDB_NOTFOUND && rc != COIN_ECORRUPT)
 		return rc;
-	have = rc == 0 && c->w.window == c->window;
-	if (have && T < c->w.at) {
-		/* Late: its own stat by a scan; the state if it saw it. */
-		if ((rc = scan_stat(c, pair, T, st)) != 0)
-			return rc;
-		if (T > c->w.at - c->window &&
-		    (rc = rebuild(c, pair, c->w.at)) == 0)
-			rc = state_put(c, pair);
-		return rc;
-	}
-	rc = COIN_ECORRUPT;
-	if (have && T > c->w.at && T - c->window < c->w.at &&
-	    ++c->w.updates < REBUILD_EVERY)
+	if (rc == 0 && !force && c->w.window == c->window && T > c->w.at &&
+	    T - c->window < c->w.at && ++c->w.updates < REBUILD_EVERY)
 		rc = advance(c, pair, T);
-	if (rc == COIN_ECORRUPT && (rc = rebuild(c, pair, T)) != 0)
-		return rc;
+	else
+		rc = COIN_ECORRUPT;
+	/* Sums that disagree with the ticks are rebuilt, never used. */
+	if (rc == COIN_ECORRUPT)
+		rc = rebuild(c, pair, T);
 	if (rc != 0 || (rc = state_put(c, pair)) != 0)
 		return rc;
 	return win_stat(c, pair, st);
@@ -863,7 +825,7 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		if (i > 0 && prev.ts == t.ts && strcmp(prev.pair, t.pair) == 0)
 			continue;
 		prev = t;
-		if ((rc = compute_one(&a->c, t.pair, t.ts,
+		if ((rc = compute_one(&a->c, t.pair, t.ts, 0,
 		    &a->out[a->nout])) != 0)
 			goto out;
 		/* Keep arrival order: remember where each came from. */
@@ -967,7 +929,9 @@ all_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 			a->out = no;
 			a->cap = ncap;
 		}
-		if ((rc = compute_one(&a->c, pair, a->at, &a->out[a->n])) != 0)
+		/* All of it again: --all is the remedy for any doubt. */
+		if ((rc = compute_one(&a->c, pair, a->at, 1,
+		    &a->out[a->n])) != 0)
 			break;
 		if (a->out[a->n].n > 0 && (rc = coin_store_stats_put(s, txn,
 		    &a->out[a->n], 1)) != 0)

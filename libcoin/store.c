@@ -32,8 +32,11 @@
  * then pair ascending, pairs without a stddev (all ones) last.  statidx
  * finds a (ts, pair)'s stats key, to replace it and to walk one pair's
  * history; counts gives a ranking's length without walking it.  state
- * and minmax are a cache of coinstddev's running computation: they
- * can be dropped at any time and are rebuilt from ticks.
+ * and minmax are a cache of coinstddev's running computation, rebuilt
+ * from ticks: a pair's state entry can be dropped at any time (its
+ * queues are rebuilt with it), and both databases together.  Storing
+ * a tick at or before the time a pair's state was computed for drops
+ * that state, so the cache never disagrees with the ticks.
  */
 #define SCHEMA		1
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)
@@ -569,19 +572,47 @@ pend_cmp(const void *a, const void *b)
 	return i < j ? -1 : i > j;
 }
 
+/*
+ * Drop the running state of a pair that gets a tick at or before the
+ * time the state was computed for: its sums do not hold that tick.
+ * The state's value starts with a version byte, the window, then L.
+ */
+static int
+drop_stale_state(struct coin_store *s, MDB_txn *txn, const char *pair,
+    size_t len, int64_t ts)
+{
+	MDB_val k = { len, (void *)(uintptr_t)pair }, v;
+	int rc;
+
+	if ((rc = mdb_get(txn, s->state, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size >= 17 &&
+	    ts > (int64_t)coin_be64_get((unsigned char *)v.mv_data + 9))
+		return 0;
+	return mdb_del(txn, s->state, &k, NULL);
+}
+
 static int
 put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 {
 	struct coin_batch *b = arg;
 	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
+	const struct coin_pend *e, *prev = NULL;
 	MDB_val k, v;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < b->n; i++) {
-		const struct coin_pend *e = &b->e[b->order[i]];
-
+	for (i = 0; i < b->n; i++, prev = e) {
+		e = &b->e[b->order[i]];
 		memcpy(kb, b->arena + e->off, e->len);
+		/* The first of each pair in key order is its oldest. */
+		if ((prev == NULL || prev->len != e->len ||
+		    memcmp(b->arena + prev->off, kb, e->len) != 0) &&
+		    (rc = drop_stale_state(s, txn, (char *)kb, e->len,
+		    e->ts)) != 0)
+			return rc;
 		kb[e->len] = '\0';
 		coin_be64_put(kb + e->len + 1, (uint64_t)e->ts);
 		k.mv_data = kb;
@@ -643,9 +674,10 @@ count_add(struct coin_store *s, MDB_txn *txn, int64_t ts, int64_t delta)
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
 	n += (uint64_t)delta;
-	if (n == 0)
-		return (rc = mdb_del(txn, s->counts, &k, NULL)) == MDB_NOTFOUND ?
-		    0 : rc;
+	if (n == 0) {
+		rc = mdb_del(txn, s->counts, &k, NULL);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
 	coin_be64_put(vb, n);
 	v.mv_data = vb;
 	v.mv_size = 8;
@@ -1450,7 +1482,7 @@ prune_stats(MDB_txn *txn, MDB_dbi dbi, MDB_dbi counts, int64_t cutoff,
 
 struct prune_arg {
 	int64_t		 cutoff;
-	int		 which;		/* 0 ticks, 1 statidx, 2 stats, 3 state */
+	int		 which;		/* ticks, statidx, stats, state */
 	unsigned char	 from[COIN_TICKKEY_MAX];	/* this txn's start */
 	size_t		 fromlen;
 	unsigned char	 next[COIN_TICKKEY_MAX];	/* the next txn's */

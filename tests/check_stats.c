@@ -19,7 +19,8 @@ uniform(void)
 	rng ^= rng >> 12;
 	rng ^= rng << 25;
 	rng ^= rng >> 27;
-	return (double)((rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+	return (double)((rng * 2685821657736338717ULL) >> 11) /
+	    9007199254740992.0;
 }
 
 /* The reference: a two-pass computation in long double, written apart. */
@@ -354,6 +355,8 @@ START_TEST(running_state)
 			store(s, "a/usd", ts - 90, x[0] * 1.01);
 			compute(s, pairs, 1, ts - 90, W, 0);
 		}
+		if (m % 13 == 4)	/* stored late, never asked for */
+			store(s, "c/btc", ts - 150, x[2] * 1.5);
 		if (m % 29 == 3) {
 			/* The last batch again, with a price replaced. */
 			store(s, "b/usd", ts, x[1] * 0.97);

@@ -9,7 +9,7 @@ TL=$((T0 + 1439 * 60))
 
 # --- usage -------------------------------------------------------------
 t "help" 0 "coinrank -h | head -1" "" \
-    "usage: coinrank [--json | --table] [--top N] [--pair PAIR [--history DURATION]]"
+    "usage: coinrank [--json | --table] [--top N | --pair PAIR [--history DURATION]]"
 t "version" 0 "coinrank --version" "" "coinrank 0.1.0"
 for bad in "--top 0" "--top x" "--top -3" "--pair nopair" "--history 1h" \
     "--pair a/b --history 0" "--at never" "--bogus" "--history 1h --pair a/b -" \
@@ -63,8 +63,8 @@ P=$(sed -n 123p "$WORK/order")
 run "one pair" coinrank --pair "$P"
 is_status 0
 out_is "$(sed -n 123p "$WORK/full")"
-run "one pair, top ignored" coinrank --pair "$P" --top 3
-out_is "$(sed -n 123p "$WORK/full")"
+run "one pair and a top" coinrank --pair "$P" --top 3
+is_status 64
 run "unknown pair" coinrank --pair zz/usd
 is_status 66
 err_has "zz/usd: not ranked at"
@@ -89,6 +89,9 @@ is_status 0
 same "$(jq -r .ts "$OUT" | tr '\n' ' ')" \
     "$(for m in 9 8 7 6 5 4 3 2 1 0; do printf '%s ' $((TL - m * 60)); done)" \
     "history times"
+run "history of a pair not ranked" coinrank --pair zz/usd --history 1h
+is_status 66
+err_has "zz/usd: not ranked in that period"
 run "at an earlier time" coinrank --at "$((TL - 90))" --top 1
 is_status 0
 same "$(jq -r .ts "$OUT")" "$((TL - 120))" "ranking at or before --at"
@@ -126,8 +129,13 @@ run "bad record" coinrank "$WORK/bad"
 is_status 65
 err_is "coinrank: $WORK/bad:2: invalid JSON at column 1: unexpected character"
 same "$(wc -l <"$OUT" | tr -d ' ')" 2 "good records ranked"
-run "pair not among records" coinrank --pair z/usd "$WORK/bad"
+run "strict" coinrank --strict "$WORK/bad"
 is_status 65
+out_empty
+run "strict without records" coinrank --strict
+is_status 64
+run "pair not among records" coinrank --pair z/usd "$WORK/bad"
+is_status 66
 err_has "z/usd: not among the records read"
 run "missing file" coinrank "$WORK/none"
 is_status 66

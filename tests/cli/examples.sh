@@ -25,6 +25,12 @@ awk 'BEGIN { for (h = 0; h < 24; h++)
 	    1732406400 + h * 3600, 97000 + h }' >>history.ndjson
 coinstore -q history.ndjson || fail "cannot prepare the example store"
 coinstore -q --db "$HOME/coin" history.ndjson
+# Stats for coinrank: at every batch time of the history, as the job
+# would have computed them; in the second store, at its newest time.
+coinstddev history.ndjson >/dev/null ||
+    fail "cannot compute the example stats"
+coinstddev --db "$HOME/coin" --all >/dev/null ||
+    fail "cannot compute the example stats in $HOME/coin"
 
 # Lines of EXAMPLES that begin with "$ ", mdoc escapes undone.
 examples() {
