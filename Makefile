@@ -42,7 +42,7 @@ TEST_TOOLS = $(basename $(notdir $(wildcard tests/tools/*.c)))
 MAN	= $(wildcard man/*.[1-9])
 
 .PHONY: all check test unit cli deps install uninstall clean sanitize lint \
-	analyze run
+	analyze run bench
 
 all: $(BINS)
 
@@ -93,6 +93,19 @@ sanitize: deps
 
 deps:
 	@sh .ci/deps $(DEBS)
+
+# One fetch-store-stddev-rank cycle into the default store, shown as a
+# table; the status is that of the first stage that failed.
+run: deps
+	$(MAKE) all
+	@PATH="$(CURDIR)/$(BUILD):$$PATH" sh examples/cycle.sh
+
+# Side by side with the tools users would pick instead: BENCH=quick
+# (1,000 pairs x 1,440 minutes) or BENCH=full (10,000 x 1,440).
+BENCH = quick
+bench: deps
+	$(MAKE) all $(BUILD)/tools/genticks
+	BUILD=$(BUILD) sh tests/bench/run.sh $(BENCH)
 
 lint:
 	mandoc -Tlint -W warning $(MAN)
