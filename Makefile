@@ -42,7 +42,7 @@ TEST_TOOLS = $(basename $(notdir $(wildcard tests/tools/*.c)))
 MAN	= $(wildcard man/*.[1-9])
 
 .PHONY: all check test unit cli deps install uninstall clean sanitize lint \
-	analyze run bench
+	analyze run bench torture
 
 all: $(BINS)
 
@@ -83,6 +83,10 @@ unit: $(BUILD)/check_libcoin $(BUILD)/locale/de_DE.UTF-8
 cli: all $(TEST_TOOLS:%=$(BUILD)/tools/%) $(BUILD)/locale/de_DE.UTF-8
 	BUILD=$(BUILD) SANITIZED=$(SANITIZED) LOCPATH=$(CURDIR)/$(BUILD)/locale \
 	    sh tests/cli/run.sh
+
+# The long loops: 10,000 kill -9 iterations of each writer.
+torture: all $(TEST_TOOLS:%=$(BUILD)/tools/%)
+	CRASH_ITERATIONS=10000 BUILD=$(BUILD) sh tests/cli/crash.sh
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
