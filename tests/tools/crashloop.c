@@ -234,7 +234,8 @@ iteration(const char *db, int iter, int64_t *ts)
 				n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 				    "{\"pair\":\"p%02d/usd\",\"ts\":%lld,"
 				    "\"price\":%d.%02d}\n", i, (long long)bt,
-				    1 + (int)(rnd() % 1000), (int)(rnd() % 100));
+				    1 + (int)(rnd() % 1000),
+				    (int)(rnd() % 100));
 		if (write(in[1], buf, n) != (ssize_t)n)
 			break;
 		sent[nsent++] = bt;
@@ -284,8 +285,8 @@ main(int argc, char *argv[])
 			stddev_too = 1;
 			break;
 		default:
-			errx(64, "usage: crashloop [-s] [-n N] [-r SEED] BINDIR "
-			    "DB");
+			errx(64, "usage: crashloop [-s] [-n N] [-r SEED] "
+			    "BINDIR DB");
 		}
 	}
 	argc -= optind;
