@@ -227,7 +227,8 @@ iteration(const char *db, int iter, int64_t *ts)
 		 * Now and then the same batch again, as a rerun would send
 		 * it: its ticks replace themselves.
 		 */
-		int64_t bt = b > 0 && rnd() % 8 == 0 ? sent[b - 1] : (*ts += 60);
+		int64_t bt = b > 0 && rnd() % 8 == 0 ? sent[b - 1] :
+		    (*ts += 60);
 
 		if (b == 0 || bt != sent[b - 1])
 			for (i = 0, n = 0; i < PAIRS; i++)
