@@ -427,6 +427,7 @@ main(int argc, char *argv[])
 	unsigned long long top;
 	int ch, status, at_given = 0;
 
+	progname = "coinrank";
 	setlocale(LC_ALL, "");
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hjn:p:t", longopts,

@@ -268,6 +268,7 @@ main(int argc, char *argv[])
 	char why[COIN_ERRBUF];
 	int ch, status, at_given = 0;
 
+	progname = "coinstddev";
 	setlocale(LC_ALL, "");
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hpw:", longopts, NULL)) != -1) {

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* coinstore.c - the price history in LMDB: ingest, query and care */
+#include <sys/wait.h>
+
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -409,6 +411,35 @@ care(struct coin_store *s, const struct opts *o)
 	return status;
 }
 
+/*
+ * Walking every page of a damaged store may crash inside LMDB: let a
+ * child take that risk.  The parent returns here only in the child;
+ * it exits with the child's status, or 74 if the child died of it.
+ */
+static void
+check_apart(const char *db)
+{
+	char path[PATH_MAX];
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		err(EX_OSERR, "fork");
+	if (pid == 0)
+		return;
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			err(EX_OSERR, "waitpid");
+	if (WIFEXITED(status))
+		exit(WEXITSTATUS(status));
+	if (coin_store_path(db, path, sizeof(path)) != 0)
+		snprintf(path, sizeof(path), "store");
+	errx(EX_IOERR, "%s: the check died of signal %d on damaged data: "
+	    "the store is corrupt; restore a --backup", path,
+	    WTERMSIG(status));
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -439,6 +470,7 @@ main(int argc, char *argv[])
 	char why[COIN_ERRBUF];
 	int ch, i, status, flags;
 
+	progname = "coinstore";
 	setlocale(LC_ALL, "");
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
@@ -526,6 +558,8 @@ main(int argc, char *argv[])
 		warnx("--since is after --until");
 		usage();
 	}
+	if (o.mode == CHECK)
+		check_apart(o.db);
 	if (o.mode == INGEST)
 		flags = COIN_STORE_CREATE;
 	else if (o.mode == BACKUP || o.mode == PRUNE)

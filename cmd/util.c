@@ -3,11 +3,13 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -49,6 +51,34 @@ print_version(const char *prog)
 	exit(finish_stdout(0));
 }
 
+const char *progname = "coin";
+
+static char corrupt_msg[PATH_MAX];
+static char sigbus_msg[PATH_MAX + 128];
+static size_t corrupt_len;
+
+/* LMDB met a page that cannot be: say so, and no more. */
+static void
+corrupt_exit(const char *what)
+{
+	warnx("%s: store is corrupt (%s); restore a --backup", corrupt_msg,
+	    what);
+	_exit(EX_IOERR);
+}
+
+/*
+ * A page beyond the end of a data file cut short while we ran, or a
+ * pointer read from a damaged page: the store is corrupt (or this is a
+ * bug, which the sanitizer builds, that keep their own handler, show).
+ */
+static void
+on_fault(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, sigbus_msg, corrupt_len);
+	_exit(EX_IOERR);
+}
+
 struct coin_store *
 open_store(const char *db, int flags)
 {
@@ -60,6 +90,15 @@ open_store(const char *db, int flags)
 		errx(creating ? EX_CANTCREAT : EX_NOINPUT,
 		    "no store: set COIN_DB, XDG_DATA_HOME or HOME, "
 		    "or give --db");
+	snprintf(corrupt_msg, sizeof(corrupt_msg), "%s", path);
+	coin_store_on_corrupt(corrupt_exit);
+	corrupt_len = (size_t)snprintf(sigbus_msg, sizeof(sigbus_msg),
+	    "%s: %s: store is corrupt (reading it crashed); restore a "
+	    "--backup\n", progname, path);
+	signal(SIGBUS, on_fault);
+#ifndef __SANITIZE_ADDRESS__
+	signal(SIGSEGV, on_fault);
+#endif
 	errno = 0;
 	if ((e = coin_store_open(&s, path, flags)) == 0)
 		return s;

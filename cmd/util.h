@@ -8,6 +8,9 @@
 
 #include "coin.h"
 
+/* The command's name, for messages written where warnx() cannot be. */
+extern const char *progname;
+
 /* The worse of two exit statuses: 74 over 66 over 65 over 0. */
 int	worse(int a, int b);
 

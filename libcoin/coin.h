@@ -193,6 +193,13 @@ int	coin_store_open(struct coin_store **sp, const char *path, int flags);
 int	coin_store_open_size(struct coin_store **sp, const char *path,
 	    int flags, size_t mapsize);
 
+/*
+ * Have fn(what) called, in place of LMDB's abort(), when LMDB finds a
+ * page that cannot be, in stores opened after this call.  fn must not
+ * return: it reports the store corrupt and exits (status 74).
+ */
+void	coin_store_on_corrupt(void (*fn)(const char *what));
+
 /* Close the store; s may be NULL. */
 void	coin_store_close(struct coin_store *s);
 

@@ -365,6 +365,46 @@ fail:
 	return coin_store_mapcode(rc);
 }
 
+static void (*corrupt_fn)(const char *);
+
+void
+coin_store_on_corrupt(void (*fn)(const char *what))
+{
+	corrupt_fn = fn;
+}
+
+/* LMDB found a page that cannot be: the file is damaged. */
+static void
+on_assert(MDB_env *env, const char *msg)
+{
+	(void)env;
+	if (corrupt_fn != NULL)
+		corrupt_fn(msg);
+}
+
+/*
+ * A data file shorter than its own last page was cut: reading that page
+ * would die of SIGBUS.  Refuse it before anything is read.
+ */
+static int
+truncated(struct coin_store *s, const char *data)
+{
+	MDB_envinfo ei;
+	MDB_stat ms;
+	struct stat st;
+	int rc;
+
+	if ((rc = mdb_env_info(s->env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(s->env, &ms)) != 0)
+		return rc;
+	if (stat(data, &st) == -1)
+		return errno;
+	if ((uint64_t)st.st_size < (uint64_t)(ei.me_last_pgno + 1) *
+	    ms.ms_psize)
+		return COIN_ECORRUPT;
+	return 0;
+}
+
 int
 coin_store_open_size(struct coin_store **sp, const char *path, int flags,
     size_t mapsize)
@@ -387,8 +427,8 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 			errno = e;
 			return COIN_ECREATE;
 		}
-	} else if (st.st_size == 0 && !(flags & COIN_STORE_CREATE))
-		return COIN_ECORRUPT;
+	} else if (st.st_size == 0)
+		return COIN_ECORRUPT;	/* LMDB would make a new one over it */
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COIN_ENOMEM;
 	if ((s->dir = strdup(path)) == NULL) {
@@ -401,9 +441,14 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
 		goto fail;
+	if (corrupt_fn != NULL &&
+	    (rc = mdb_env_set_assert(s->env, on_assert)) != 0)
+		goto fail;
 	rc = mdb_env_open(s->env, path,
 	    MDB_NOTLS | (s->rdonly ? MDB_RDONLY : 0), 0600);
 	if (rc != 0)
+		goto fail;
+	if ((rc = truncated(s, data)) != 0)
 		goto fail;
 	(void)mdb_reader_check(s->env, &dead);
 	if ((rc = open_dbs(s)) != 0)
