@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* util.c - helpers for the commands: store opening, stdout, statuses */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
@@ -100,8 +102,15 @@ open_store(const char *db, int flags)
 	signal(SIGSEGV, on_fault);
 #endif
 	errno = 0;
-	if ((e = coin_store_open(&s, path, flags)) == 0)
+	if ((e = coin_store_open(&s, path, flags)) == 0) {
+		struct stat st;
+
+		/* Anyone could swap its files: say so, every time. */
+		if (stat(path, &st) == 0 && (st.st_mode & S_IWOTH))
+			warnx("%s: store directory is writable by anyone "
+			    "(chmod 700 it)", path);
 		return s;
+	}
 	switch (e) {
 	case COIN_ECREATE:
 		errx(EX_CANTCREAT, "%s: cannot create store: %s", path,
