@@ -15,7 +15,6 @@
 #include "util.h"
 
 #define BATCH_MAX	20000	/* requests pending before a commit */
-#define GRACE_MS	20	/* a pause this long ends a live batch */
 
 struct opts {
 	const char	*db;
@@ -28,13 +27,9 @@ struct opts {
 
 struct run {
 	struct coin_store	*s;
-	struct coin_batch	*b;
 	const struct opts	*o;
 	struct coin_stat	*out;
 	size_t			 outcap;
-	size_t			 open_start;
-	int64_t			 open_ts;
-	int			 status;
 };
 
 static const char usage_text[] =
@@ -45,8 +40,6 @@ static const char usage_text[] =
     "[--window DURATION]\n"
     "                  [--db PATH]\n";
 
-static volatile sig_atomic_t stopsig;
-
 static void	usage(void) __attribute__((noreturn));
 
 static void
@@ -54,12 +47,6 @@ usage(void)
 {
 	fputs(usage_text, stderr);
 	exit(EX_USAGE);
-}
-
-static void
-onsignal(int sig)
-{
-	stopsig = sig;
 }
 
 static int
@@ -72,26 +59,23 @@ print_stat(const struct coin_stat *st, void *arg)
 
 /* Compute, store and print the pending requests. */
 static int
-flush(struct run *r)
+flush(struct tick_loop *l)
 {
-	size_t i, n = coin_batch_len(r->b), nout;
+	struct run *r = l->arg;
+	size_t i, n = coin_batch_len(l->b), nout;
 	char ts[32];
 	int rc;
 
-	if (n == 0)
-		return 0;
 	if (n > r->outcap) {
 		free(r->out);
 		r->outcap = n;
 		r->out = emalloc(n * sizeof(*r->out));
 	}
-	rc = coin_store_compute(r->s, r->b, r->o->window, r->o->population,
+	rc = coin_store_compute(r->s, l->b, r->o->window, r->o->population,
 	    r->out, &nout);
-	coin_batch_truncate(r->b, 0);
-	r->open_start = 0;
 	if (rc != 0) {
 		warnx("%s: %s", coin_store_dir(r->s), coin_strerror(rc));
-		r->status = worse(r->status, coin_exit_status(rc));
+		l->status = worse(l->status, coin_exit_status(rc));
 		return -1;
 	}
 	for (i = 0; i < nout; i++) {
@@ -100,127 +84,36 @@ flush(struct run *r)
 			warnx("%s: no stored tick at %s or in the window "
 			    "before it (is the input coinstore's echo?)",
 			    r->out[i].pair, ts);
-			r->status = worse(r->status, EX_DATAERR);
+			l->status = worse(l->status, EX_DATAERR);
 			continue;
 		}
-		if (print_stat(&r->out[i], &r->status) != 0)
+		if (print_stat(&r->out[i], &l->status) != 0)
 			break;
 	}
-	(void)out_flush(&r->status);
+	(void)out_flush(&l->status);
 	return 0;
-}
-
-static int
-add(struct run *r, const struct coin_tick *t)
-{
-	size_t n = coin_batch_len(r->b);
-	int rc;
-
-	if (n > 0 && t->ts != r->open_ts) {
-		r->open_start = n;
-		if (n >= BATCH_MAX && flush(r) != 0)
-			return -1;
-	} else if (n - r->open_start >= 5 * BATCH_MAX && flush(r) != 0)
-		return -1;	/* one batch far larger than the usual */
-	r->open_ts = t->ts;
-	if ((rc = coin_batch_add(r->b, t)) != 0)
-		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
-	return 0;
-}
-
-static int
-bad(struct run *r, struct coin_reader *rd, const char *why)
-{
-	warnx("%s:%zu: %s", coin_reader_name(rd), coin_reader_lineno(rd),
-	    why);
-	r->status = worse(r->status, EX_DATAERR);
-	if (!r->o->strict)
-		return 0;
-	coin_batch_truncate(r->b, r->open_start);
-	return -1;
-}
-
-static int
-filter_file(struct run *r, struct coin_reader *rd)
-{
-	struct coin_tick t;
-	char why[COIN_ERRBUF];
-	const char *line;
-	size_t len;
-	int rc;
-
-	for (;;) {
-		if (stopsig)
-			return -1;
-		if (coin_batch_len(r->b) > 0 &&
-		    !coin_reader_ready(rd, GRACE_MS) && flush(r) != 0)
-			return -1;
-		rc = coin_reader_next(rd, &line, &len);
-		if (rc == 0)
-			return 0;
-		if (rc == EINTR)
-			continue;
-		if (rc == COIN_ELONG || rc == COIN_ENUL) {
-			if (bad(r, rd, coin_strerror(rc)) != 0)
-				return -1;
-			continue;
-		}
-		if (rc != 1) {
-			warnx("%s: %s", coin_reader_name(rd),
-			    coin_strerror(rc));
-			r->status = worse(r->status, EX_IOERR);
-			return -1;
-		}
-		if (coin_line_blank(line, len))
-			continue;
-		if (coin_tick_parse(line, len, now_secs(), &t, why) != 0) {
-			if (bad(r, rd, why) != 0)
-				return -1;
-			continue;
-		}
-		if (add(r, &t) != 0)
-			return -1;
-	}
 }
 
 static int
 filter(struct coin_store *s, const struct opts *o, char **files,
     int nfiles)
 {
-	static char *stdin_only[] = { "-" };
+	struct tick_loop l;
 	struct run r;
-	struct coin_reader *rd;
-	struct sigaction sa;
-	int i, rc, stopped = 0;
+	int status;
 
 	memset(&r, 0, sizeof(r));
 	r.s = s;
 	r.o = o;
-	if (nfiles == 0) {
-		files = stdin_only;
-		nfiles = 1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = onsignal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	if ((rc = coin_batch_new(&r.b)) != 0)
-		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
-	for (i = 0; i < nfiles && !stopped; i++) {
-		if ((rc = coin_reader_open(&rd, files[i])) != 0) {
-			warnx("%s: %s", files[i], strerror(rc));
-			r.status = worse(r.status, EX_NOINPUT);
-			continue;
-		}
-		stopped = filter_file(&r, rd) != 0;
-		coin_reader_close(rd);
-	}
-	if (r.status != EX_IOERR)
-		(void)flush(&r);
-	coin_batch_free(r.b);
+	memset(&l, 0, sizeof(l));
+	l.bulk = BATCH_MAX;
+	l.split = 5 * BATCH_MAX;	/* one batch far larger than usual */
+	l.strict = o->strict;
+	l.flush = flush;
+	l.arg = &r;
+	status = tick_loop(&l, files, nfiles);
 	free(r.out);
-	return r.status;
+	return status;
 }
 
 static int
@@ -327,9 +220,6 @@ main(int argc, char *argv[])
 	status = o.all ? all(s, &o) : filter(s, &o, argv, argc);
 	coin_store_close(s);
 	status = finish_stdout(status);
-	if (stopsig != 0) {
-		signal(stopsig, SIG_DFL);
-		raise(stopsig);
-	}
+	reraise_stop();
 	return status;
 }

@@ -19,7 +19,6 @@
 #include "util.h"
 
 #define BATCH_MAX	100000	/* ticks pending before a bulk commit */
-#define GRACE_MS	20	/* a pause this long ends a live batch */
 
 enum mode { INGEST, DUMP, PAIRS, STATS, CHECK, PRUNE, BACKUP };
 
@@ -37,21 +36,12 @@ struct opts {
 	const char	*backup;
 };
 
-struct ingest {
-	struct coin_store	*s;
-	struct coin_batch	*b;
-	const struct opts	*o;
-	size_t			 open_start;	/* the open batch's first */
-	int64_t			 open_ts;
-	int			 status;
-};
+/* The store ingest writes to. */
+static struct coin_store *store;
 
 static void	usage(void) __attribute__((noreturn));
-static int	ingest(struct coin_store *, const struct opts *, char **,
-		    int);
+static int	ingest(const struct opts *, char **, int);
 static int	dump(struct coin_store *, const struct opts *, char **, int);
-
-static volatile sig_atomic_t stopsig;
 
 static const char usage_text[] =
     "usage: coinstore [-q] [--strict] [--db PATH] [FILE ...]\n"
@@ -65,12 +55,6 @@ usage(void)
 {
 	fputs(usage_text, stderr);
 	exit(EX_USAGE);
-}
-
-static void
-onsignal(int sig)
-{
-	stopsig = sig;
 }
 
 static void
@@ -95,144 +79,43 @@ opt_time(const char *name, const char *arg)
 
 /* Commit the pending ticks, then echo them: only durable data goes out. */
 static int
-commit(struct ingest *in)
+commit(struct tick_loop *l)
 {
+	const struct opts *o = l->arg;
 	struct coin_tick t;
 	char buf[COIN_RECBUF];
-	size_t i, n = coin_batch_len(in->b);
+	size_t i, n = coin_batch_len(l->b);
 	int rc;
 
-	if (n == 0)
-		return 0;
-	if ((rc = coin_store_put_batch(in->s, in->b)) != 0) {
-		warnx("%s: commit: %s", coin_store_dir(in->s),
+	if ((rc = coin_store_put_batch(store, l->b)) != 0) {
+		warnx("%s: commit: %s", coin_store_dir(store),
 		    coin_strerror(rc));
-		in->status = worse(in->status, coin_exit_status(rc));
+		l->status = worse(l->status, coin_exit_status(rc));
 		return -1;
 	}
-	for (i = 0; i < n && !in->o->quiet; i++) {
-		coin_batch_get(in->b, i, &t);
-		if (out_write(buf, coin_tick_format(&t, buf),
-		    &in->status) != 0)
+	for (i = 0; i < n && !o->quiet; i++) {
+		coin_batch_get(l->b, i, &t);
+		if (out_write(buf, coin_tick_format(&t, buf), &l->status) != 0)
 			break;
 	}
-	if (!in->o->quiet)
-		(void)out_flush(&in->status);
-	coin_batch_truncate(in->b, 0);
-	in->open_start = 0;
+	if (!o->quiet)
+		(void)out_flush(&l->status);
 	return 0;
 }
 
-/* Add a good tick, ending transactions only between batches. */
 static int
-add(struct ingest *in, const struct coin_tick *t)
+ingest(const struct opts *o, char **files, int nfiles)
 {
-	size_t n = coin_batch_len(in->b);
-	int rc;
+	struct tick_loop l;
 
-	if (n > 0 && t->ts != in->open_ts) {
-		in->open_start = n;
-		if (n >= BATCH_MAX && commit(in) != 0)
-			return -1;
-	} else if (n - in->open_start >= BATCH_MAX && commit(in) != 0)
-		return -1;	/* one batch larger than the bulk size */
-	in->open_ts = t->ts;
-	if ((rc = coin_batch_add(in->b, t)) != 0)
-		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
-	return 0;
-}
-
-/* Report a bad line; with --strict, drop the open batch and stop. */
-static int
-bad(struct ingest *in, struct coin_reader *r, const char *why)
-{
-	warnx("%s:%zu: %s", coin_reader_name(r), coin_reader_lineno(r), why);
-	in->status = worse(in->status, EX_DATAERR);
-	if (!in->o->strict)
-		return 0;
-	coin_batch_truncate(in->b, in->open_start);
-	return -1;
-}
-
-/* Read one input; returns -1 when ingest must stop. */
-static int
-ingest_file(struct ingest *in, struct coin_reader *r)
-{
-	struct coin_tick t;
-	char why[COIN_ERRBUF];
-	const char *line;
-	size_t len;
-	int rc;
-
-	for (;;) {
-		if (stopsig)
-			return -1;
-		if (coin_batch_len(in->b) > 0 &&
-		    !coin_reader_ready(r, GRACE_MS) && commit(in) != 0)
-			return -1;
-		rc = coin_reader_next(r, &line, &len);
-		if (rc == 0)
-			return 0;
-		if (rc == EINTR)
-			continue;
-		if (rc == COIN_ELONG || rc == COIN_ENUL) {
-			if (bad(in, r, coin_strerror(rc)) != 0)
-				return -1;
-			continue;
-		}
-		if (rc != 1) {
-			warnx("%s: %s", coin_reader_name(r), coin_strerror(rc));
-			in->status = worse(in->status, EX_IOERR);
-			return -1;
-		}
-		if (coin_line_blank(line, len))
-			continue;
-		if (coin_tick_parse(line, len, now_secs(), &t, why) != 0) {
-			if (bad(in, r, why) != 0)
-				return -1;
-			continue;
-		}
-		if (add(in, &t) != 0)
-			return -1;
-	}
-}
-
-static int
-ingest(struct coin_store *s, const struct opts *o, char **files, int nfiles)
-{
-	static char *stdin_only[] = { "-" };
-	struct ingest in = { s, NULL, o, 0, 0, 0 };
-	struct coin_reader *r;
-	struct sigaction sa;
-	int i, rc, stopped = 0;
-
-	if (nfiles == 0) {
-		files = stdin_only;
-		nfiles = 1;
-	}
+	memset(&l, 0, sizeof(l));
+	l.bulk = l.split = BATCH_MAX;
+	l.strict = o->strict;
+	l.flush = commit;
+	l.arg = (void *)(uintptr_t)o;
 	/* Storing goes on when the reader of the echo has gone. */
 	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = onsignal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	if ((rc = coin_batch_new(&in.b)) != 0)
-		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
-	for (i = 0; i < nfiles && !stopped; i++) {
-		if ((rc = coin_reader_open(&r, files[i])) != 0) {
-			warnx("%s: %s", files[i], strerror(rc));
-			in.status = worse(in.status, EX_NOINPUT);
-			continue;
-		}
-		stopped = ingest_file(&in, r) != 0;
-		coin_reader_close(r);
-	}
-	/* A stop for a bad line under --strict has dropped the open batch. */
-	if (coin_batch_len(in.b) > 0 && in.status != EX_IOERR)
-		(void)commit(&in);
-	coin_batch_free(in.b);
-	return in.status;
+	return tick_loop(&l, files, nfiles);
 }
 
 struct dumper {
@@ -567,17 +450,15 @@ main(int argc, char *argv[])
 	else
 		flags = COIN_STORE_RDONLY;
 	s = open_store(o.db, flags);
+	store = s;
 	if (o.mode == INGEST)
-		status = ingest(s, &o, argv, argc);
+		status = ingest(&o, argv, argc);
 	else if (o.mode == DUMP)
 		status = dump(s, &o, argv, argc);
 	else
 		status = care(s, &o);
 	coin_store_close(s);
 	status = finish_stdout(status);
-	if (stopsig != 0) {
-		signal(stopsig, SIG_DFL);
-		raise(stopsig);
-	}
+	reraise_stop();
 	return status;
 }

@@ -194,6 +194,144 @@ option_error(int ch, char *const argv[])
 		warnx("unknown option %s", arg);
 }
 
+volatile sig_atomic_t loop_signal;
+
+static void
+onsignal(int sig)
+{
+	loop_signal = sig;
+}
+
+void
+reraise_stop(void)
+{
+	if (loop_signal != 0) {
+		signal(loop_signal, SIG_DFL);
+		raise(loop_signal);
+	}
+}
+
+static int
+loop_flush(struct tick_loop *l)
+{
+	int rc = coin_batch_len(l->b) > 0 ? l->flush(l) : 0;
+
+	coin_batch_truncate(l->b, 0);
+	l->open_start = 0;
+	return rc;
+}
+
+/* Add a good tick, ending transactions only between batches. */
+static int
+loop_add(struct tick_loop *l, const struct coin_tick *t)
+{
+	size_t n = coin_batch_len(l->b);
+	int rc;
+
+	if (n > 0 && t->ts != l->open_ts) {
+		l->open_start = n;
+		if (n >= l->bulk && loop_flush(l) != 0)
+			return -1;
+	} else if (n - l->open_start >= l->split && loop_flush(l) != 0)
+		return -1;
+	l->open_ts = t->ts;
+	if ((rc = coin_batch_add(l->b, t)) != 0)
+		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
+	return 0;
+}
+
+/* Report a bad line; with strict, drop the open batch and stop. */
+static int
+loop_bad(struct tick_loop *l, struct coin_reader *r, const char *why)
+{
+	warnx("%s:%zu: %s", coin_reader_name(r), coin_reader_lineno(r), why);
+	l->status = worse(l->status, EX_DATAERR);
+	if (!l->strict)
+		return 0;
+	coin_batch_truncate(l->b, l->open_start);
+	return -1;
+}
+
+/* Read one input; returns -1 when the loop must stop. */
+static int
+loop_file(struct tick_loop *l, struct coin_reader *r)
+{
+	struct coin_tick t;
+	char why[COIN_ERRBUF];
+	const char *line;
+	size_t len;
+	int rc;
+
+	for (;;) {
+		if (loop_signal)
+			return -1;
+		if (coin_batch_len(l->b) > 0 &&
+		    !coin_reader_ready(r, GRACE_MS) && loop_flush(l) != 0)
+			return -1;
+		rc = coin_reader_next(r, &line, &len);
+		if (rc == 0)
+			return 0;
+		if (rc == EINTR)
+			continue;
+		if (rc == COIN_ELONG || rc == COIN_ENUL) {
+			if (loop_bad(l, r, coin_strerror(rc)) != 0)
+				return -1;
+			continue;
+		}
+		if (rc != 1) {
+			warnx("%s: %s", coin_reader_name(r), coin_strerror(rc));
+			l->status = worse(l->status, EX_IOERR);
+			return -1;
+		}
+		if (coin_line_blank(line, len))
+			continue;
+		if (coin_tick_parse(line, len, now_secs(), &t, why) != 0) {
+			if (loop_bad(l, r, why) != 0)
+				return -1;
+			continue;
+		}
+		if (loop_add(l, &t) != 0)
+			return -1;
+	}
+}
+
+int
+tick_loop(struct tick_loop *l, char **files, int nfiles)
+{
+	static char *stdin_only[] = { "-" };
+	struct coin_reader *r;
+	struct sigaction sa;
+	int i, rc, stopped = 0;
+
+	if (nfiles == 0) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	/* No SA_RESTART: a read in progress returns, and we stop. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = onsignal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if ((rc = coin_batch_new(&l->b)) != 0)
+		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
+	for (i = 0; i < nfiles && !stopped; i++) {
+		if ((rc = coin_reader_open(&r, files[i])) != 0) {
+			warnx("%s: %s", files[i], strerror(rc));
+			l->status = worse(l->status, EX_NOINPUT);
+			continue;
+		}
+		stopped = loop_file(l, r) != 0;
+		coin_reader_close(r);
+	}
+	/* Under --strict, a bad line has dropped the open batch already. */
+	if (l->status != EX_IOERR)
+		(void)loop_flush(l);
+	coin_batch_free(l->b);
+	l->b = NULL;
+	return l->status;
+}
+
 void *
 emalloc(size_t n)
 {

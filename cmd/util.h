@@ -4,6 +4,7 @@
 #define UTIL_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "coin.h"
@@ -46,6 +47,38 @@ void	option_error(int ch, char *const argv[]);
 
 /* Flush stdout; as out_write(). */
 int	out_flush(int *status);
+
+/*
+ * Reading ticks in batches, for coinstore and coinstddev.  Good ticks
+ * gather in b; flush(arg) is called to commit them, only between
+ * batches (runs of one ts): when the input pauses (GRACE_MS), when
+ * bulk ticks are pending at a batch's end, when one batch reaches
+ * split ticks, and at the end.  Bad lines are reported and counted;
+ * with strict, the first one drops the open batch and stops.  flush
+ * returns 0, or -1 to stop (having set status).  SIGINT and SIGTERM
+ * stop the loop between records; what is pending is flushed.
+ */
+#define GRACE_MS	20
+
+struct tick_loop {
+	struct coin_batch	*b;
+	size_t			 bulk;
+	size_t			 split;
+	int			 strict;
+	int			(*flush)(struct tick_loop *);
+	void			*arg;
+	int			 status;
+	size_t			 open_start;	/* the open batch's first */
+	int64_t			 open_ts;
+};
+
+/* Run l over files (none: standard input).  Returns l->status. */
+int	tick_loop(struct tick_loop *l, char **files, int nfiles);
+
+/* The signal that stopped a tick loop, or 0; re-raise it at the end. */
+extern volatile sig_atomic_t loop_signal;
+/* Die of loop_signal, if a signal stopped us, after the caller's cleanup. */
+void	reraise_stop(void);
 
 /* Exit-on-failure allocation. */
 void	*emalloc(size_t n);
