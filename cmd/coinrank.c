@@ -461,23 +461,14 @@ main(int argc, char *argv[])
 			o.table = 1;
 			break;
 		case O_AT:
-			if (coin_time_parse(optarg, now_secs(), &o.at,
-			    why) != 0) {
-				warnx("--at: %s", why);
-				usage();
-			}
+			o.at = opt_time("at", optarg, usage);
 			at_given = 1;
 			break;
 		case O_DB:
 			o.db = optarg;
 			break;
 		case O_HISTORY:
-			if (coin_duration_parse(optarg, &o.history, why) != 0 ||
-			    o.history <= 0) {
-				warnx("--history: %s", o.history <= 0 ?
-				    "must be longer than 0" : why);
-				usage();
-			}
+			o.history = opt_duration("history", optarg, 1, usage);
 			break;
 		case O_STRICT:
 			o.strict = 1;

@@ -158,7 +158,6 @@ main(int argc, char *argv[])
 	};
 	struct opts o = { .window = 86400, .at = INT64_MAX };
 	struct coin_store *s;
-	char why[COIN_ERRBUF];
 	int ch, status, at_given = 0;
 
 	progname = "coinstddev";
@@ -173,24 +172,13 @@ main(int argc, char *argv[])
 			o.population = 1;
 			break;
 		case 'w':
-			if (coin_duration_parse(optarg, &o.window, why) != 0) {
-				warnx("--window: %s", why);
-				usage();
-			}
-			if (o.window <= 0) {
-				warnx("--window: must be longer than 0");
-				usage();
-			}
+			o.window = opt_duration("window", optarg, 1, usage);
 			break;
 		case O_ALL:
 			o.all = 1;
 			break;
 		case O_AT:
-			if (coin_time_parse(optarg, now_secs(), &o.at,
-			    why) != 0) {
-				warnx("--at: %s", why);
-				usage();
-			}
+			o.at = opt_time("at", optarg, usage);
 			at_given = 1;
 			break;
 		case O_DB:

@@ -64,19 +64,6 @@ set_mode(struct opts *o, enum mode m)
 	o->modes++;
 }
 
-static int64_t
-opt_time(const char *name, const char *arg)
-{
-	char why[COIN_ERRBUF];
-	int64_t ts;
-
-	if (coin_time_parse(arg, now_secs(), &ts, why) != 0) {
-		warnx("--%s: %s", name, why);
-		usage();
-	}
-	return ts;
-}
-
 /* Commit the pending ticks, then echo them: only durable data goes out. */
 static int
 commit(struct tick_loop *l)
@@ -385,13 +372,10 @@ main(int argc, char *argv[])
 			break;
 		case O_PRUNE:
 			set_mode(&o, PRUNE);
-			if (coin_duration_parse(optarg, &o.age, why) != 0) {
-				warnx("--prune: %s", why);
-				usage();
-			}
+			o.age = opt_duration("prune", optarg, 0, usage);
 			break;
 		case O_SINCE:
-			o.since = opt_time("since", optarg);
+			o.since = opt_time("since", optarg, usage);
 			o.ranged = 1;
 			break;
 		case O_STATS:
@@ -401,7 +385,7 @@ main(int argc, char *argv[])
 			o.strict = 1;
 			break;
 		case O_UNTIL:
-			o.until = opt_time("until", optarg);
+			o.until = opt_time("until", optarg, usage);
 			o.ranged = 1;
 			break;
 		case O_VERSION:

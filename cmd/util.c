@@ -332,6 +332,38 @@ tick_loop(struct tick_loop *l, char **files, int nfiles)
 	return l->status;
 }
 
+int64_t
+opt_time(const char *name, const char *arg, void (*usage)(void))
+{
+	char why[COIN_ERRBUF];
+	int64_t ts;
+
+	if (coin_time_parse(arg, now_secs(), &ts, why) != 0) {
+		warnx("--%s: %s", name, why);
+		usage();
+	}
+	return ts;
+}
+
+int64_t
+opt_duration(const char *name, const char *arg, int64_t min,
+    void (*usage)(void))
+{
+	char why[COIN_ERRBUF];
+	int64_t secs;
+
+	if (coin_duration_parse(arg, &secs, why) != 0) {
+		warnx("--%s: %s", name, why);
+		usage();
+	}
+	if (secs < min) {
+		warnx("--%s: %s is shorter than %lld s", name, arg,
+		    (long long)min);
+		usage();
+	}
+	return secs;
+}
+
 void *
 emalloc(size_t n)
 {

@@ -80,6 +80,15 @@ extern volatile sig_atomic_t loop_signal;
 /* Die of loop_signal, if a signal stopped us, after the caller's cleanup. */
 void	reraise_stop(void);
 
+/*
+ * The value of option --name: a time (Unix seconds, RFC 3339, or an age
+ * like 24h), or a duration of at least min seconds.  A bad one is
+ * reported and usage() called, which does not return.
+ */
+int64_t	opt_time(const char *name, const char *arg, void (*usage)(void));
+int64_t	opt_duration(const char *name, const char *arg, int64_t min,
+	    void (*usage)(void));
+
 /* Exit-on-failure allocation. */
 void	*emalloc(size_t n);
 
