@@ -53,7 +53,14 @@ split(double d, uint64_t *m, int *x)
 		*m |= UINT64_C(1) << 52;
 		*x = ex - 1075;
 	}
-	while (*m != 0 && (*m & 1) == 0) {
+	if (*m == 0)
+		return;
+	/* Strip the trailing zeros, a byte at a time, then a bit. */
+	while ((*m & 0xff) == 0) {
+		*m >>= 8;
+		*x += 8;
+	}
+	while ((*m & 1) == 0) {
 		*m >>= 1;
 		(*x)++;
 	}
@@ -325,6 +332,8 @@ struct ctx {
 	int64_t			 window;
 	int			 population;
 	const char		*pair;		/* the pair being advanced */
+	double			 smin;		/* a scan's extremes */
+	double			 smax;
 	struct mq		 qmax;
 	struct mq		 qmin;
 	struct win		 w;
@@ -739,14 +748,48 @@ win_stat(struct ctx *c, const char *pair, struct coin_stat *st)
 	return 0;
 }
 
+/* A stat by a plain scan of the window, touching no state. */
+static int
+scan_tick(struct ctx *c, int64_t ts, double p)
+{
+	if (c->w.acc.n == 0 || p > c->smax)
+		c->smax = p;
+	if (c->w.acc.n == 0 || p < c->smin)
+		c->smin = p;
+	c->w.last_ts = ts;
+	c->w.last = p;
+	return coin_acc_add(&c->w.acc, p);
+}
+
+static int
+scan_one(struct ctx *c, const char *pair, int64_t T, struct coin_stat *st)
+{
+	int rc;
+
+	memset(&c->w, 0, sizeof(c->w));
+	coin_acc_init(&c->w.acc);
+	if ((rc = tick_range(c, pair, T - c->window + 1, T, scan_tick,
+	    NULL)) != 0)
+		return rc;
+	snprintf(st->pair, sizeof(st->pair), "%s", pair);
+	st->ts = T;
+	st->window = c->window;
+	st->n = c->w.acc.n;
+	st->min = st->n ? c->smin : NAN;
+	st->max = st->n ? c->smax : NAN;
+	st->last = st->n ? c->w.last : NAN;
+	return coin_acc_result(&c->w.acc, c->population, &st->mean,
+	    &st->stddev);
+}
+
 /*
  * The stat of (pair, T), moving the pair's state there: forward by the
  * ticks that came and went when it can, else (a first time, another
- * window, a time at or before its own, a long gap, the guard, force)
- * by a rebuild from the ticks.
+ * window, a time at or before its own, a long gap, the guard) by a
+ * rebuild from the ticks.
  */
 static int
-compute_one(struct ctx *c, const char *pair, int64_t T, int force,
+compute_one(struct ctx *c, const char *pair, int64_t T,
     struct coin_stat *st)
 {
 	int rc;
@@ -754,7 +797,7 @@ compute_one(struct ctx *c, const char *pair, int64_t T, int force,
 	rc = state_get(c, pair);
 	if (rc != 0 && rc != MDB_NOTFOUND && rc != COIN_ECORRUPT)
 		return rc;
-	if (rc == 0 && !force && c->w.window == c->window && T > c->w.at &&
+	if (rc == 0 && c->w.window == c->window && T > c->w.at &&
 	    T - c->window < c->w.at && ++c->w.updates < REBUILD_EVERY)
 		rc = advance(c, pair, T);
 	else
@@ -825,7 +868,7 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		if (i > 0 && prev.ts == t.ts && strcmp(prev.pair, t.pair) == 0)
 			continue;
 		prev = t;
-		if ((rc = compute_one(&a->c, t.pair, t.ts, 0,
+		if ((rc = compute_one(&a->c, t.pair, t.ts,
 		    &a->out[a->nout])) != 0)
 			goto out;
 		/* Keep arrival order: remember where each came from. */
@@ -929,9 +972,11 @@ all_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 			a->out = no;
 			a->cap = ncap;
 		}
-		/* All of it again: --all is the remedy for any doubt. */
-		if ((rc = compute_one(&a->c, pair, a->at, 1,
-		    &a->out[a->n])) != 0)
+		/*
+		 * All of it again, by scans: --all is the remedy for any
+		 * doubt, and leaves the running states as they are.
+		 */
+		if ((rc = scan_one(&a->c, pair, a->at, &a->out[a->n])) != 0)
 			break;
 		if (a->out[a->n].n > 0 && (rc = coin_store_stats_put(s, txn,
 		    &a->out[a->n], 1)) != 0)
