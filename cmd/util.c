@@ -259,15 +259,21 @@ loop_file(struct tick_loop *l, struct coin_reader *r)
 	struct coin_tick t;
 	char why[COIN_ERRBUF];
 	const char *line;
-	size_t len;
+	size_t len, lines = 0;
+	int64_t now = now_secs();
 	int rc;
 
 	for (;;) {
 		if (loop_signal)
 			return -1;
-		if (coin_batch_len(l->b) > 0 &&
-		    !coin_reader_ready(r, GRACE_MS) && loop_flush(l) != 0)
-			return -1;
+		if (!coin_reader_ready(r, coin_batch_len(l->b) > 0 ?
+		    GRACE_MS : 0)) {
+			/* A pause: commit, and look at the clock again. */
+			if (coin_batch_len(l->b) > 0 && loop_flush(l) != 0)
+				return -1;
+			now = now_secs();
+		} else if (++lines % 4096 == 0)
+			now = now_secs();
 		rc = coin_reader_next(r, &line, &len);
 		if (rc == 0)
 			return 0;
@@ -285,7 +291,7 @@ loop_file(struct tick_loop *l, struct coin_reader *r)
 		}
 		if (coin_line_blank(line, len))
 			continue;
-		if (coin_tick_parse(line, len, now_secs(), &t, why) != 0) {
+		if (coin_tick_parse(line, len, now, &t, why) != 0) {
 			if (loop_bad(l, r, why) != 0)
 				return -1;
 			continue;
