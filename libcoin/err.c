@@ -39,6 +39,10 @@ coin_strerror(int e)
 	case MDB_BAD_TXN:
 	case MDB_VERSION_MISMATCH:
 		return "store is corrupt";
+	case COIN_EREFUSED:
+		return "the API refused the request";
+	case COIN_ETRYLATER:
+		return "the API kept failing; try again later";
 	}
 	if (e <= MDB_KEYEXIST && e >= MDB_LAST_ERRCODE)
 		return mdb_strerror(e);
@@ -65,6 +69,10 @@ coin_exit_status(int e)
 		return EX_USAGE;
 	case COIN_ENOMEM:
 		return EX_SOFTWARE;
+	case COIN_EREFUSED:
+		return EX_UNAVAILABLE;
+	case COIN_ETRYLATER:
+		return EX_TEMPFAIL;
 	}
 	return EX_IOERR;
 }

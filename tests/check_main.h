@@ -10,6 +10,7 @@ Suite	*reader_suite(void);
 Suite	*timefmt_suite(void);
 Suite	*store_suite(void);
 Suite	*stats_suite(void);
+Suite	*fetch_suite(void);
 /* Suites of later modules are declared here too. */
 
 #endif /* CHECK_MAIN_H */
