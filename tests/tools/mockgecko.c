@@ -2,7 +2,10 @@
 /* mockgecko.c - a CoinGecko look-alike on 127.0.0.1 for coinfetch's tests */
 /*
  * usage: mockgecko -p PORTFILE [-c CTLFILE] [-d DATADIR] [-l LOGFILE]
- *            [-n COINS] [-s SERVEDFILE] [-t SECONDS] [-x TICKERS]
+ *            [-n COINS] [-s SERVEDFILE] [-t SECONDS] [-w] [-x TICKERS]
+ *
+ * With -w, the prices of /coins/markets walk: each second, each coin's
+ * price moves by its own amplitude, so that stddevs differ by coin.
  *
  * Listens on 127.0.0.1 at a free port, written to PORTFILE once it
  * listens, and answers one connection at a time (Connection: close)
@@ -43,6 +46,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -91,6 +95,7 @@ struct fault {
 static const char *datadir = "tests/data";
 static const char *logpath, *servedpath, *ctlpath;
 static long ncoins = 1300, ntickers = 250;
+static int walk;
 static FILE *served;
 
 static void	bprintf(struct buf *, const char *, ...)
@@ -322,6 +327,13 @@ coin_at(long i, char *id, size_t idsz, double *usd)
 	} else {
 		snprintf(id, idsz, "coin-%04ld", i);
 		*usd = (100000 - i) / 8.0;
+	}
+	if (walk) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		*usd *= 1 + 1e-3 * (double)(i % 11 + 1) *
+		    sin((double)now.tv_sec / 3.0 + (double)i);
 	}
 }
 
@@ -888,7 +900,7 @@ main(int argc, char *argv[])
 	FILE *fp;
 	int ch, s, c, one = 1;
 
-	while ((ch = getopt(argc, argv, "c:d:l:n:p:s:t:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:l:n:p:s:t:wx:")) != -1) {
 		switch (ch) {
 		case 'c':
 			ctlpath = optarg;
@@ -911,13 +923,16 @@ main(int argc, char *argv[])
 		case 't':
 			secs = strtol(optarg, NULL, 10);
 			break;
+		case 'w':
+			walk = 1;
+			break;
 		case 'x':
 			ntickers = strtol(optarg, NULL, 10);
 			break;
 		default:
 			fatal("usage: mockgecko -p PORTFILE [-c CTLFILE] "
 			    "[-d DATADIR] [-l LOGFILE] [-n COINS] "
-			    "[-s SERVEDFILE] [-t SECONDS] [-x TICKERS]");
+			    "[-s SERVEDFILE] [-t SECONDS] [-w] [-x TICKERS]");
 		}
 	}
 	if (portfile == NULL)
