@@ -22,11 +22,11 @@ run "no store" coinrank
 is_status 66
 err_has "no store here"
 
-# --- a day for 300 pairs, with ties and pairs of one tick -------------
+# --- a day for 300 pairs (432,000 ticks), with ties and single ticks --
 # Pair k's prices alternate between two values 2 * (k % 40) apart, so
 # pairs with equal k % 40 tie; k % 97 == 0 has a single tick.
 awk -v t0="$T0" 'BEGIN {
-	for (m = 1380; m < 1440; m++)
+	for (m = 0; m < 1440; m++)
 		for (k = 0; k < 300; k++) {
 			if (k % 97 == 0 && m < 1439) continue
 			printf "{\"pair\":\"c%03d/usd\",\"ts\":%d,\"price\":%d}\n",
