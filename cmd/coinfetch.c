@@ -405,8 +405,8 @@ sleep_until(int64_t t)
 
 	ts.tv_sec = (time_t)t;
 	ts.tv_nsec = 0;
-	while (!fetch_signal && clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME,
-	    &ts, NULL) == EINTR)
+	while (!fetch_signal && clock_nanosleep(CLOCK_REALTIME,
+	    TIMER_ABSTIME, &ts, NULL) == EINTR)
 		continue;
 }
 

@@ -205,7 +205,7 @@ jnumber(struct jp *j, struct jval *v)
 	v->type = J_NUM;
 	v->s = p;
 	v->integer = 1;
-	if (p < j->end && *p == '-')
+	if (*p == '-')		/* jvalue() saw '-' or a digit here */
 		p++;
 	if (p >= j->end || !isdig((unsigned char)*p)) {
 		j->p = p;
@@ -377,10 +377,10 @@ jrecord(const char *line, size_t len, const char *const *names, int nnames,
 
 			if (k.len >= sizeof(kb))
 				continue;
-			if (k.escaped) {
-				if (junescape(&k, kb, sizeof(kb)) >= sizeof(kb))
-					continue;
-			} else {
+			/* Decoding never lengthens: it fits in kb too. */
+			if (k.escaped)
+				(void)junescape(&k, kb, sizeof(kb));
+			else {
 				memcpy(kb, k.s, k.len);
 				kb[k.len] = '\0';
 			}
@@ -443,7 +443,7 @@ put_utf8(uint32_t c, char *out, size_t outsz, size_t *n)
 
 /*
  * Decode a validated string into out (NUL-terminated, truncated to
- * outsz - 1).  Returns the full decoded length.
+ * outsz - 1, outsz > 0).  Returns the full decoded length.
  */
 static size_t
 junescape(const struct jval *v, char *out, size_t outsz)
@@ -485,8 +485,7 @@ junescape(const struct jval *v, char *out, size_t outsz)
 		n++;
 		p += 2;
 	}
-	if (outsz > 0)
-		out[n < outsz ? n : outsz - 1] = '\0';
+	out[n < outsz ? n : outsz - 1] = '\0';
 	return n;
 }
 
@@ -548,14 +547,17 @@ get_pair(const struct jval *v, char *pair, char *errbuf)
 static int
 get_int(const struct jval *v, const char *name, int64_t *out, char *errbuf)
 {
-	const char *p = v->s, *end = v->s + v->len;
+	const char *p, *end;
 	int neg = 0;
 	uint64_t x = 0, lim;
 
+	/* An absent value has no text: look at it only once typed. */
 	if (v->type == J_NONE)
 		return coin_reason(errbuf, "missing \"%s\"", name);
 	if (v->type != J_NUM || !v->integer)
 		return coin_reason(errbuf, "\"%s\" is not an integer", name);
+	p = v->s;
+	end = v->s + v->len;
 	if (*p == '-') {
 		neg = 1;
 		p++;
@@ -589,7 +591,7 @@ get_ts(const struct jval *v, int64_t now, int64_t *ts, char *errbuf)
 	} else if (v->type == J_NUM && !v->integer)
 		return coin_reason(errbuf, "\"ts\" is not an integer: %.*s",
 		    (int)(v->len > 40 ? 40 : v->len), v->s);
-	else if (v->type != J_NUM && v->type != J_NONE)
+	else if (v->type != J_NUM)	/* the callers report J_NONE */
 		return coin_reason(errbuf,
 		    "\"ts\" is not an integer or an RFC 3339 time");
 	else if ((e = get_int(v, "ts", ts, errbuf)) != 0)
@@ -618,7 +620,7 @@ static int
 get_num(const struct jval *v, const char *name, int nullable, double *out,
     char *errbuf)
 {
-	char buf[400], *end;
+	char buf[400], *end, *p, mark;
 	locale_t old, c;
 
 	if (v->type == J_NULL && nullable) {
@@ -637,8 +639,21 @@ get_num(const struct jval *v, const char *name, int nullable, double *out,
 		old = uselocale(c);
 		*out = strtod(buf, &end);
 		uselocale(old);
-	} else
+	} else {
+		/*
+		 * No "C" locale (newlocale() ran out of memory): write the
+		 * decimal mark as the current locale spells it, or "1.5"
+		 * would read as 1 where it is a comma.
+		 */
+		mark = localeconv()->decimal_point[0];
+		for (p = buf; *p != '\0'; p++)
+			if (*p == '.')
+				*p = mark;
 		*out = strtod(buf, &end);
+	}
+	if (end != buf + v->len)
+		return coin_reason(errbuf, "%s cannot be read in this locale",
+		    name);
 	if (!isfinite(*out))
 		return coin_reason(errbuf, "%s is not finite: %.*s", name,
 		    (int)(v->len > 40 ? 40 : v->len), v->s);
@@ -742,7 +757,7 @@ coin_double_format(double d, char *buf)
 	}
 	if ((c = coin_c_locale()) != (locale_t)0)
 		old = uselocale(c);
-	for (prec = 15; prec <= 17; prec++) {
+	for (prec = 15;; prec++) {
 		n = snprintf(buf, 32, "%.*g", prec, d);
 		if (prec == 17 || strtod(buf, NULL) == d)
 			break;

@@ -63,10 +63,11 @@ duration(const char *s, int64_t *secs, int *had_unit, char *errbuf)
 			    "(use s, m, h, d or w)", s);
 		else
 			*had_unit = 1;
-		total += v * u;
-		if (total > SECS_MAX)
+		/* v * u itself may overflow: 2^52 weeks. */
+		if (v > (SECS_MAX - total) / u)
 			return coin_reason(errbuf,
 			    "duration \"%s\" is too long", s);
+		total += v * u;
 	}
 	*secs = total;
 	return 0;

@@ -11,6 +11,7 @@ Suite	*timefmt_suite(void);
 Suite	*store_suite(void);
 Suite	*stats_suite(void);
 Suite	*fetch_suite(void);
+Suite	*alloc_suite(void);
 /* Suites of later modules are declared here too. */
 
 #endif /* CHECK_MAIN_H */

@@ -391,6 +391,299 @@ START_TEST(stat_records)
 }
 END_TEST
 
+/*
+ * Every corner of the strict parser and of the fields' rules: a line,
+ * whether it is a stat, and the reason it is refused (NULL: it parses).
+ */
+static const struct {
+	int		 stat;
+	const char	*line;
+	const char	*why;
+} corners[] = {
+	/* White space of every kind between tokens. */
+	{ 0, "{\n\"pair\"\r:\"a/b\",\"ts\":1732521600,\"price\":1}", NULL },
+	/* UTF-8: 2, 3 and 4 bytes; overlong, too high, surrogates, cut. */
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,"
+	    "\"x\":\"\xc3\xa9\xe2\x82\xac\xee\x80\x80\xf0\x9f\x98\x80\"}",
+	    NULL },
+	{ 0, "{\"x\":\"\xe0\x9f\xbf\"}", "invalid UTF-8" },
+	{ 0, "{\"x\":\"\xf0\x8f\xbf\xbf\"}", "invalid UTF-8" },
+	{ 0, "{\"x\":\"\xf4\x90\x80\x80\"}", "invalid UTF-8" },
+	{ 0, "{\"x\":\"\xf5\x80\x80\x80\"}", "invalid UTF-8" },
+	{ 0, "{\"x\":\"\xe2\x28\xa1\"}", "invalid UTF-8" },
+	{ 0, "{\"x\":\"\xf0\x9f", "invalid UTF-8" },
+	/* Escapes: hex of both cases, bad digits, cut short. */
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,"
+	    "\"x\":\"\\u00E9\\u00e9\\b\\f\\n\\r\\t\\/\\\\\\\"\"}", NULL },
+	{ 0, "{\"x\":\"\\u00G9\"}", "bad \\u escape" },
+	{ 0, "{\"x\":\"\\u00g9\"}", "bad \\u escape" },
+	{ 0, "{\"x\":\"\\u00!9\"}", "bad \\u escape" },
+	{ 0, "{\"x\":\"\\u12", "bad \\u escape" },
+	{ 0, "{\"x\":\"\\", "unfinished escape" },
+	/* Surrogates: a pair, and each way a high one is left alone. */
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,"
+	    "\"x\":\"\\ud83d\\ude00\\ue000\"}", NULL },
+	{ 0, "{\"x\":\"\\ud83d", "lone surrogate" },
+	{ 0, "{\"x\":\"\\ud83dxxxxxxx\"}", "lone surrogate" },
+	{ 0, "{\"x\":\"\\ud83d\\nxxxxx\"}", "lone surrogate" },
+	{ 0, "{\"x\":\"\\ud83d\\uzzzz\"}", "lone surrogate" },
+	{ 0, "{\"x\":\"\\ud83d\\u0041\"}", "lone surrogate" },
+	{ 0, "{\"x\":\"\\ud83d\\ue000\"}", "lone surrogate" },
+	/* Numbers, each ending the line where it may. */
+	{ 0, "-", "bad number" },
+	{ 0, "-x", "bad number" },
+	{ 0, "12", "not a JSON object" },
+	{ 0, "-1.5", "not a JSON object" },
+	{ 0, "1.", "bad number" },
+	{ 0, "1.x", "bad number" },
+	{ 0, "1E5", "not a JSON object" },
+	{ 0, "1e-5", "not a JSON object" },
+	{ 0, "1e+", "bad number" },
+	{ 0, "1e", "bad number" },
+	{ 0, "1ex", "bad number" },
+	{ 0, "1.5e+10", "not a JSON object" },
+	{ 0, "tr", "unexpected character" },
+	{ 0, "true", "not a JSON object" },
+	{ 0, "\"s\"", "not a JSON object" },
+	/* Containers: cut short, bad keys, missing separators. */
+	{ 0, "[", "unexpected end of line" },
+	{ 0, "[1", "expected ',' or ']'" },
+	{ 0, "{\"x\":{", "expected a string key" },
+	{ 0, "{\"x\":{1:2}}", "expected a string key" },
+	{ 0, "{\"x\":{\"a", "unterminated string" },
+	{ 0, "{\"x\":{\"a\"", "expected ':'" },
+	{ 0, "{\"x\":{\"a\" 1}}", "expected ':'" },
+	{ 0, "{\"x\":{\"a\":1 2}}", "expected ',' or '}'" },
+	{ 0, "{\"x\":{\"a\":1,\"b\":{}}", "expected ',' or '}'" },
+	{ 0, "{\"x\":", "unexpected end of line" },
+	{ 0, "{", "expected a string key" },
+	{ 0, "{1:2}", "expected a string key" },
+	{ 0, "{\"pa", "unterminated string" },
+	{ 0, "{\"pair\"", "expected ':'" },
+	{ 0, "{\"pair\":\"a/b\"", "expected ',' or '}'" },
+	{ 0, "{\"pair\":\"a/b\" \"ts\":1}", "expected ',' or '}'" },
+	{ 0, "{}", "missing \"pair\"" },
+	{ 0, "{} {}", "trailing text" },
+	{ 0, "{\"an_unknown_key_of_some_length\":1,\"pair\":\"a/b\","
+	    "\"ts\":1732521600,\"price\":1}", NULL },
+	/* Escaped pairs: decoded to 2, 3, 4 bytes, controls, too long. */
+	{ 0, "{\"pair\":\"\\u00e9/b\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ 0, "{\"pair\":\"\\u20ac/b\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ 0, "{\"pair\":\"\\ud83d\\ude00/b\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ 0, "{\"pair\":\"a\\tb/c\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ 0, "{\"pair\":\"a\\b\\f\\n\\r/c\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ 0, "{\"pair\":\"a\\u0000/b\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ 0, "{\"pair\":\"\\ue000/b\",\"ts\":1732521600,\"price\":1}",
+	    "not printable ASCII" },
+	{ 0, "{\"pair\":1,\"ts\":1732521600,\"price\":1}",
+	    "\"pair\" is not a string" },
+	/* The fields: ts. */
+	{ 0, "{\"pair\":\"a/b\",\"price\":1}", "missing \"ts\"" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":true,\"price\":1}",
+	    "not an integer or an RFC 3339 time" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":\"2024-10-21T10:55:00\\u005a\","
+	    "\"price\":1}", "not an RFC 3339 time" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":\"2024-10-21T10:55:00.00000000000000000"
+	    "000000000000000000000000000000000000000000000000Z\",\"price\":1}",
+	    "not an RFC 3339 time" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":\"2024-10-21T10:55:00.00000000000000000"
+	    "0000000Z\",\"price\":1}", NULL },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":\"yesterday, at about eleven in the "
+	    "morning\",\"price\":1}", "not an RFC 3339 time" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600.0000000000000000000000000000"
+	    "000000001,\"price\":1}", "\"ts\" is not an integer" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":-1732521600,\"price\":1}",
+	    "is before 2009" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":-99999999999999,\"price\":1}",
+	    "is before 2009" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":99999999999999,\"price\":1}",
+	    "more than a day in the future" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732608001,\"price\":1}",
+	    "more than a day in the future" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":-9223372036854775808,\"price\":1}",
+	    "is before 2009" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":-9223372036854775809,\"price\":1}",
+	    "out of range" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":9223372036854775808,\"price\":1}",
+	    "out of range" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":123456789012345678901234567890123456789"
+	    "01234567890,\"price\":1}", "out of range" },
+	/* The fields: price. */
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600}", "missing \"price\"" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":\"1\"}",
+	    "\"price\" is not a number" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":null}",
+	    "\"price\" is not a number" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":0}",
+	    "price is zero" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":-2}",
+	    "price is negative: -2" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":-0.000000000000000"
+	    "0000000000000000000000000000001}", "price is negative" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1e999}",
+	    "price is not finite: 1e999" },
+	{ 0, "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":100000000000000000"
+	    "00000000000000000000000000000000e999}", "price is not finite" },
+	/* The fields of a stat. */
+	{ 1, "{\"pair\":\"a/b\",\"window\":60}", "missing \"ts\"" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":100}", "before 2009" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":\"60\"}",
+	    "\"window\" is not an integer" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60.5}",
+	    "\"window\" is not an integer" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":0}",
+	    "window is not positive" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":1,"
+	    "\"mean\":1}", "missing \"stddev\"" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":2,"
+	    "\"mean\":1,\"stddev\":null}", "\"stddev\" is null with n = 2" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":1,"
+	    "\"mean\":null}", "\"mean\" is null with n = 1" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":1,"
+	    "\"mean\":1,\"stddev\":null,\"min\":1,\"max\":1,\"last\":1}",
+	    NULL },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":2,"
+	    "\"mean\":1,\"stddev\":-0.5,\"min\":1,\"max\":1,\"last\":1}",
+	    "stddev is negative" },
+	{ 1, "{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":2,"
+	    "\"mean\":1,\"stddev\":1,\"min\":1,\"max\":1,\"last\":1,"
+	    "\"n\":3}", "duplicate key \"n\"" },
+};
+
+START_TEST(parse_corners)
+{
+	struct coin_tick t;
+	struct coin_stat st;
+	char why[COIN_ERRBUF];
+	const char *line = corners[_i].line;
+	int rc;
+
+	why[0] = '\0';
+	rc = corners[_i].stat ?
+	    coin_stat_parse(line, strlen(line), NOW, &st, why) :
+	    coin_tick_parse(line, strlen(line), NOW, &t, why);
+	if (corners[_i].why == NULL)
+		ck_assert_msg(rc == 0, "line %s: %s", line, why);
+	else {
+		ck_assert_int_eq(rc, COIN_EBADREC);
+		ck_assert_msg(strstr(why, corners[_i].why) != NULL,
+		    "line %s: reason \"%s\", expected \"%s\"", line, why,
+		    corners[_i].why);
+	}
+}
+END_TEST
+
+/* Long escaped pairs are cut as they decode, and refused whole. */
+START_TEST(pair_escapes_long)
+{
+	struct coin_tick t;
+	char line[1024], why[COIN_ERRBUF], pair[512];
+	static const char *const tails[] = {
+		"\\u20ac", "\\ud83d\\ude00", "\\u00e9", "\\t", "x", "\\u0078",
+		"xx\\t"
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		memset(pair, 'x', 199);
+		pair[100] = '/';
+		snprintf(pair + 199, sizeof(pair) - 199, "%s%s", tails[i],
+		    "\\u0079yy");
+		snprintf(line, sizeof(line), "{\"pair\":\"%s\","
+		    "\"ts\":1732521600,\"price\":1}", pair);
+		ck_assert_int_eq(tick(line, &t, why), COIN_EBADREC);
+		ck_assert_str_eq(why, "pair is longer than 200 bytes");
+	}
+	/* 200 bytes once decoded are in. */
+	memset(pair, 'x', 199);
+	pair[100] = '/';
+	snprintf(pair + 199, sizeof(pair) - 199, "\\u0079");
+	snprintf(line, sizeof(line), "{\"pair\":\"%s\",\"ts\":1732521600,"
+	    "\"price\":1}", pair);
+	ck_assert_msg(tick(line, &t, why) == 0, "%s", why);
+	ck_assert_uint_eq(strlen(t.pair), 200);
+	ck_assert_int_eq(t.pair[199], 'y');
+}
+END_TEST
+
+/* A number of 400 characters is refused before it is read. */
+START_TEST(number_long)
+{
+	struct coin_tick t;
+	char line[1024], why[COIN_ERRBUF], num[512];
+
+	memset(num, '0', 399);
+	num[0] = '1';
+	num[1] = '.';
+	num[399] = '\0';
+	snprintf(line, sizeof(line), "{\"pair\":\"a/b\",\"ts\":1732521600,"
+	    "\"price\":%s}", num);
+	ck_assert_msg(tick(line, &t, why) == 0, "%s", why);
+	ck_assert(t.price == 1);
+	num[399] = '0';
+	num[400] = '\0';
+	snprintf(line, sizeof(line), "{\"pair\":\"a/b\",\"ts\":1732521600,"
+	    "\"price\":%s}", num);
+	ck_assert_int_eq(tick(line, &t, why), COIN_EBADREC);
+	ck_assert_str_eq(why, "\"price\" has too many digits");
+}
+END_TEST
+
+/* Whatever is in a record, even what no parse would give, formats. */
+START_TEST(format_any)
+{
+	struct coin_tick t;
+	struct coin_stat st;
+	char buf[COIN_RECBUF];
+
+	snprintf(t.pair, sizeof(t.pair), "a/b");
+	t.ts = INT64_MIN;
+	t.price = -1.5;
+	coin_tick_format(&t, buf);
+	ck_assert_str_eq(buf, "{\"pair\":\"a/b\",\"ts\":-9223372036854775808,"
+	    "\"price\":-1.5}\n");
+	memset(&st, 0, sizeof(st));
+	snprintf(st.pair, sizeof(st.pair), "a/b");
+	st.ts = -1;
+	st.window = -60;
+	st.n = -2;
+	st.mean = st.stddev = st.min = st.max = st.last = NAN;
+	coin_rank_format(UINT64_MAX / 2, 7, &st, buf);
+	ck_assert_str_eq(buf, "{\"rank\":9223372036854775807,\"of\":7,"
+	    "\"pair\":\"a/b\",\"ts\":-1,\"window\":-60,\"n\":-2,\"mean\":null,"
+	    "\"stddev\":null,\"min\":null,\"max\":null,\"last\":null}\n");
+}
+END_TEST
+
+/*
+ * Found by fuzz_record (UBSan): a stat without "n" or "window" made
+ * get_int() do arithmetic on the text pointer of an absent value,
+ * which is unset.  tests/fuzz/corpus/fuzz_record/crash-get_int-missing-n
+ */
+START_TEST(fuzz_absent_int)
+{
+	struct coin_stat r;
+	char why[COIN_ERRBUF];
+	const char *line;
+
+	line = "{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,"
+	    "\"window\":86400,\"max\":99000,\"last\":98500}";
+	ck_assert_int_eq(coin_stat_parse(line, strlen(line), NOW, &r, why),
+	    COIN_EBADREC);
+	ck_assert_str_eq(why, "missing \"n\"");
+	line = "{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,\"n\":2}";
+	ck_assert_int_eq(coin_stat_parse(line, strlen(line), NOW, &r, why),
+	    COIN_EBADREC);
+	ck_assert_str_eq(why, "missing \"window\"");
+}
+END_TEST
+
 START_TEST(errors)
 {
 	ck_assert_str_eq(coin_strerror(COIN_ELONG), "line longer than 1 MiB");
@@ -425,6 +718,14 @@ ndjson_suite(void)
 	tc = tcase_create("stat");
 	tcase_add_test(tc, stat_records);
 	tcase_add_test(tc, errors);
+	tcase_add_test(tc, fuzz_absent_int);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("corners");
+	tcase_add_loop_test(tc, parse_corners, 0,
+	    sizeof(corners) / sizeof(corners[0]));
+	tcase_add_test(tc, pair_escapes_long);
+	tcase_add_test(tc, number_long);
+	tcase_add_test(tc, format_any);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -389,7 +389,7 @@ START_TEST(backfill)
 	nmem = 0;
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
 	for (k = 0; k < 3; k++) {
-		char pair[16];
+		char pair[32];
 
 		snprintf(pair, sizeof(pair), "p%d/usd", k);
 		p[0] = pair;

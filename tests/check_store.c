@@ -576,6 +576,123 @@ START_TEST(codecs)
 }
 END_TEST
 
+/*
+ * The codecs' every refusal: keys too long or holding no valid pair,
+ * negative stddevs (never stored, yet ordered and decoded), values of
+ * the wrong size or out of their range.
+ */
+START_TEST(codecs_corners)
+{
+	unsigned char k[COIN_STATKEY_MAX + 8], k2[COIN_STATKEY_MAX];
+	char pair[COIN_PAIR_MAX + 1];
+	int64_t ts;
+	double sd;
+	size_t n;
+
+	memset(k, 'a', sizeof(k));
+	k[100] = '/';
+	k[COIN_TICKKEY_MAX - 9] = '\0';
+	ck_assert_int_eq(coin_tickkey_decode(k, COIN_TICKKEY_MAX, pair, &ts),
+	    0);
+	ck_assert_uint_eq(strlen(pair), COIN_PAIR_MAX);
+	k[COIN_TICKKEY_MAX - 9] = 'a';
+	k[COIN_TICKKEY_MAX - 8] = '\0';
+	ck_assert_int_eq(coin_tickkey_decode(k, COIN_TICKKEY_MAX + 1, pair,
+	    &ts), COIN_ECORRUPT);
+	n = coin_tickkey_encode("ab", T0, k);	/* no '/' */
+	ck_assert_int_eq(coin_tickkey_decode(k, n, pair, &ts),
+	    COIN_ECORRUPT);
+	memset(k, 'a', sizeof(k));
+	k[116] = '/';
+	ck_assert_int_eq(coin_statkey_decode(k, COIN_STATKEY_MAX, &ts, &sd,
+	    pair), 0);
+	ck_assert_int_eq(coin_statkey_decode(k, COIN_STATKEY_MAX + 1, &ts,
+	    &sd, pair), COIN_ECORRUPT);
+	n = coin_statkey_encode(T0, 1, "a b/c", k);
+	ck_assert_int_eq(coin_statkey_decode(k, n, &ts, &sd, pair),
+	    COIN_ECORRUPT);
+	/* A negative stddev sorts after 0 and before none, and decodes. */
+	n = coin_statkey_encode(T0, -1.5, "a/b", k);
+	coin_statkey_encode(T0, 0, "a/b", k2);
+	ck_assert_int_lt(memcmp(k2, k, 16), 0);
+	coin_statkey_encode(T0, NAN, "a/b", k2);
+	ck_assert_int_lt(memcmp(k, k2, 16), 0);
+	ck_assert_int_eq(coin_statkey_decode(k, n, &ts, &sd, pair), 0);
+	ck_assert(sd == -1.5);
+}
+END_TEST
+
+static int
+count_stats(const struct coin_stat *st, void *arg)
+{
+	(void)st;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_tick(const struct coin_tick *t, void *arg)
+{
+	(void)t;
+	(*(int *)arg)++;
+	return 0;
+}
+
+START_TEST(values_corrupt)
+{
+	static const struct {
+		const char	*db;
+		size_t		 vlen;
+		uint64_t	 at;	/* where the bad field goes */
+		uint64_t	 bits;
+	} bad[] = {
+		{ "stats", 55, 0, 0 },
+		{ "stats", 56, 0, 0 },				/* window 0 */
+		{ "stats", 56, 8, UINT64_C(1) << 63 },		/* n < 0 */
+		{ "stats", 56, 24, UINT64_C(0xbff0000000000000) },/* sd -1 */
+		{ "ticks", 7, 0, 0 },
+		{ "ticks", 8, 0, 0 },				/* price 0 */
+		{ "ticks", 8, 0, UINT64_C(0xbff0000000000000) },/* -1 */
+	};
+	struct coin_store *s;
+	struct coin_stat st = mkstat("a/usd", T0, 1, 5);
+	struct coin_storeinfo info;
+	unsigned char key[COIN_STATKEY_MAX], val[56];
+	size_t i, klen;
+	int faults, n;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		s = open_rw();
+		put(s, "a/usd", T0, 3);
+		ck_assert_int_eq(coin_store_put_stats(s, &st, 1), 0);
+		coin_store_close(s);
+		memset(val, 0, sizeof(val));
+		coin_be64_put(val, 60);			/* a good window */
+		coin_be64_put(val + bad[i].at, bad[i].bits);
+		if (strcmp(bad[i].db, "stats") == 0)
+			klen = coin_statkey_encode(T0, 1, "a/usd", key);
+		else
+			klen = coin_tickkey_encode("a/usd", T0, key);
+		raw_put(bad[i].db, key, klen, val, bad[i].vlen);
+		ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+		faults = 0;
+		ck_assert_int_eq(coin_store_check(s, count_fault, &faults,
+		    &info), COIN_ECORRUPT);
+		ck_assert_int_ge(faults, 1);
+		n = 0;
+		if (strcmp(bad[i].db, "stats") == 0)
+			ck_assert_int_eq(coin_store_stats_at(s, T0,
+			    count_stats, &n), COIN_ECORRUPT);
+		else
+			ck_assert_int_eq(coin_store_ticks(s, "a/usd", 0,
+			    INT64_MAX, 0, count_tick, &n), COIN_ECORRUPT);
+		coin_store_close(s);
+		teardown();
+		setup();
+	}
+}
+END_TEST
+
 START_TEST(prune)
 {
 	struct coin_store *s = open_rw();
@@ -726,6 +843,8 @@ store_suite(void)
 	tcase_add_test(tc, stats);
 	tcase_add_test(tc, check);
 	tcase_add_test(tc, codecs);
+	tcase_add_test(tc, codecs_corners);
+	tcase_add_test(tc, values_corrupt);
 	tcase_add_test(tc, prune);
 	tcase_add_test(tc, backup);
 	tcase_add_test(tc, stale_readers);

@@ -128,6 +128,43 @@ START_TEST(times)
 }
 END_TEST
 
+/*
+ * Found by fuzz_time (UBSan): the product of a number and its unit
+ * overflowed before the bound was checked, so "3629567699688222d"
+ * wrapped to 3328 seconds and "405359962737049d" to a negative count.
+ * tests/fuzz/corpus/fuzz_time/crash-duration-*
+ */
+START_TEST(fuzz_duration_overflow)
+{
+	static const char *const longs[] = {
+		"3629567699688222d", "405359962737049d", "4361581353406855w",
+		"4503599627370497s", "1s4503599627370496s", "75059993790175m",
+		"1250999896503h"
+	};
+	char why[COIN_ERRBUF];
+	int64_t secs, ts;
+	size_t i;
+
+	for (i = 0; i < sizeof(longs) / sizeof(longs[0]); i++) {
+		ck_assert_int_eq(coin_duration_parse(longs[i], &secs, why),
+		    COIN_EBADREC);
+		ck_assert_msg(strstr(why, "is too long") != NULL, "%s: %s",
+		    longs[i], why);
+		ck_assert_int_eq(coin_time_parse(longs[i], 1732521600, &ts,
+		    why), COIN_EBADREC);
+	}
+	/* The bound itself, 2^52 seconds, is still a duration. */
+	ck_assert_int_eq(coin_duration_parse("4503599627370496", &secs, why),
+	    0);
+	ck_assert_int_eq(secs, (int64_t)1 << 52);
+	ck_assert_int_eq(coin_duration_parse("4503599627370495s1s", &secs,
+	    why), 0);
+	ck_assert_int_eq(secs, (int64_t)1 << 52);
+	ck_assert_int_eq(coin_duration_parse("744739w", &secs, why), 0);
+	ck_assert_int_eq(secs, (int64_t)744739 * 604800);
+}
+END_TEST
+
 Suite *
 timefmt_suite(void)
 {
@@ -140,6 +177,7 @@ timefmt_suite(void)
 	    sizeof(instants) / sizeof(instants[0]));
 	tcase_add_test(tc, format_roundtrip);
 	tcase_add_test(tc, times);
+	tcase_add_test(tc, fuzz_duration_overflow);
 	suite_add_tcase(s, tc);
 	return s;
 }

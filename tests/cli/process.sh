@@ -11,26 +11,29 @@ batch() {	# batch TS [PREFIX]: 30 ticks at TS
 }
 
 # --- SIGTERM during ingest: committed batches stay, the store is sound -
-rm -rf "$WORK/t"
-mkfifo "$WORK/fifo"
-coinstore --db "$WORK/t" <"$WORK/fifo" >"$WORK/term-echo" 2>"$ERR" &
-pid=$!
-exec 3>"$WORK/fifo"
-for m in 0 1 2; do batch $((T0 + m * 60)) >&3; sleep 0.1; done
-batch $((T0 + 180)) | head -n 10 >&3	# a batch still open
-sleep 0.1
-kill -TERM $pid
-wait $pid 2>/dev/null
-rc=$?
-exec 3>&-
-T="SIGTERM during ingest"
-same "$rc" 143 "status after SIGTERM"
-same "$(wc -l <"$WORK/term-echo" | tr -d ' ')" 100 \
-    "echoed: three batches and the open part"
-run "check after SIGTERM" coinstore --db "$WORK/t" --check
-is_status 0
-same "$(coinstore --db "$WORK/t" --dump | wc -l | tr -d ' ')" 100 \
-    "stored after SIGTERM"
+# (Not under valgrind: the kill lands before its start-up ends.)
+if [ -z "${VALGRIND:-}" ]; then
+	rm -rf "$WORK/t"
+	mkfifo "$WORK/fifo"
+	coinstore --db "$WORK/t" <"$WORK/fifo" >"$WORK/term-echo" 2>"$ERR" &
+	pid=$!
+	exec 3>"$WORK/fifo"
+	for m in 0 1 2; do batch $((T0 + m * 60)) >&3; sleep 0.1; done
+	batch $((T0 + 180)) | head -n 10 >&3	# a batch still open
+	sleep 0.1
+	kill -TERM $pid
+	wait $pid 2>/dev/null
+	rc=$?
+	exec 3>&-
+	T="SIGTERM during ingest"
+	same "$rc" 143 "status after SIGTERM"
+	same "$(wc -l <"$WORK/term-echo" | tr -d ' ')" 100 \
+	    "echoed: three batches and the open part"
+	run "check after SIGTERM" coinstore --db "$WORK/t" --check
+	is_status 0
+	same "$(coinstore --db "$WORK/t" --dump | wc -l | tr -d ' ')" 100 \
+	    "stored after SIGTERM"
+fi
 
 # --- a reader that goes away, with SIGPIPE ignored by the parent too --
 for m in $(seq 0 59); do batch $((T0 + m * 60)); done >"$WORK/hour"
@@ -109,13 +112,9 @@ while [ $i -lt 20 ]; do
 	) &
 	i=$((i + 1))
 done
-# Kill three writers -9 at some point.
+# Kill three writers -9 at some point (the pipelines' coinstore).
 sleep $((DUR / 3))
-for k in 2 5 8; do
-	pgrep -f "coinstore --db $WORK/m" >/dev/null &&
-	    kill -9 $(pgrep -f "coinstore --db $WORK/m" | sed -n "${k}p") \
-	    2>/dev/null
-done
+kill -9 $w2 $w5 $w8 2>/dev/null
 wait
 T="stress: readers saw whole batches"
 same "$(cat "$WORK"/torn* | awk '{ s += $1 } END { print s + 0 }')" 0 \
