@@ -108,7 +108,7 @@ deps:
 # One fetch-store-stddev-rank cycle into the default store, shown as a
 # table; the status is that of the first stage that failed.
 run: deps
-	$(MAKE) all
+	@$(MAKE) --no-print-directory all
 	@PATH="$(CURDIR)/$(BUILD):$$PATH" sh examples/cycle.sh
 
 # Side by side with the tools users would pick instead: BENCH=quick

@@ -107,7 +107,10 @@ is_status 1
 wait $LOCKER
 
 # --- make run ----------------------------------------------------------
-run "make run" make -s -C "$ROOT" BUILD="${BUILD:-build}" run
+# As a user would run it: not as a part of this make's run.
+unset MAKEFLAGS MAKELEVEL MFLAGS
+run "make run" make -s --no-print-directory -C "$ROOT" \
+    BUILD="${BUILD:-build}" run
 is_status 0
 same "$(jq -r .of "$OUT" | sort -u)" 60 \
     "make run ranks the top 100 (the mock has 60)"
@@ -115,7 +118,7 @@ same "$(jq -r .of "$OUT" | sort -u)" 60 \
     fail "make run did not use the default store"
 run "make run, API unreachable" env \
     COINGECKO_API_URL=http://127.0.0.1:9/api/v3 \
-    make -s -C "$ROOT" BUILD="${BUILD:-build}" run
+    make -s --no-print-directory -C "$ROOT" BUILD="${BUILD:-build}" run
 T="make run, API unreachable"
 grep -q "coinfetch: " "$ERR" && pass || fail "no coinfetch message: $(cat "$ERR")"
 case $rc in 0) fail "make run succeeded without the API" ;; *) pass ;; esac
