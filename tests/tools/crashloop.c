@@ -197,7 +197,7 @@ iteration(const char *db, int iter, int64_t *ts)
 	int64_t sent[BATCHES], deadline;
 	pid_t ps, pd = -1, victim;
 	struct echo e = { NULL, 0, 0 };
-	size_t n;
+	size_t n = 0;
 
 	snprintf(store, sizeof(store), "%s/coinstore", bindir);
 	snprintf(stddev, sizeof(stddev), "%s/coinstddev", bindir);
