@@ -371,7 +371,8 @@ from_records(struct out *w, char **files, int nfiles)
 
 	w->status = read_stats(files, nfiles, o->strict, &r, &n);
 	/* One record per (ts, pair): the last one read wins. */
-	qsort(r, n, sizeof(*r), dup_cmp);
+	if (n > 0)
+		qsort(r, n, sizeof(*r), dup_cmp);
 	st = emalloc((n ? n : 1) * sizeof(*st));
 	for (i = 0, k = 0; i < n; i++)
 		if (i == 0 || r[i].st.ts != r[i - 1].st.ts ||

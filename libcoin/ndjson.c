@@ -468,10 +468,13 @@ junescape(const struct jval *v, char *out, size_t outsz)
 		case 'r': c = '\r'; break;
 		case 't': c = '\t'; break;
 		case 'u':
-			(void)jhex4(p + 2, end, &u);
+			/* Validated by jstring(): four hex digits, pairs. */
+			if (jhex4(p + 2, end, &u) != 0)
+				u = '?';
 			p += 6;
 			if (u >= 0xd800 && u <= 0xdbff) {
-				(void)jhex4(p + 2, end, &lo);
+				if (jhex4(p + 2, end, &lo) != 0)
+					lo = 0xdc00;
 				u = 0x10000 + ((u - 0xd800) << 10) +
 				    (lo - 0xdc00);
 				p += 6;

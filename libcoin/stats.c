@@ -876,7 +876,7 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		a->out[a->nout++].window = (int64_t)k;
 	}
 	/* Stats with no tick in their window are reported, not stored. */
-	for (i = 0, k = 0; i < a->nout; i++)
+	for (i = 0; i < a->nout; i++)
 		if (a->out[i].n > 0) {
 			struct coin_stat st = a->out[i];
 

@@ -199,6 +199,8 @@ coin_time_parse(const char *s, int64_t now, int64_t *ts, char *errbuf)
 	if (strchr(s, '-') != NULL || strchr(s, ':') != NULL)
 		return coin_reason(errbuf, "\"%s\" is not an RFC 3339 time "
 		    "(like 2024-10-21T10:55:00Z)", s);
+	secs = 0;
+	had_unit = 0;
 	if (duration(s, &secs, &had_unit, tmp) != 0)
 		return coin_reason(errbuf, "\"%s\" is not a time (Unix "
 		    "seconds, RFC 3339, or an age like 24h)", s);
