@@ -1,8 +1,25 @@
 /* SPDX-License-Identifier: ISC */
 /* check_main.c - run every libcoin unit suite */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check_main.h"
+
+void
+scratch_make(char *dir, size_t sz, const char *name)
+{
+	snprintf(dir, sz, "/tmp/%s.XXXXXX", name);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+void
+scratch_remove(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
 
 int
 main(void)

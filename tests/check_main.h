@@ -3,7 +3,14 @@
 #ifndef CHECK_MAIN_H
 #define CHECK_MAIN_H
 
+#include <stddef.h>
+
 #include <check.h>
+
+/* Make a fresh scratch directory named after name into dir (sz bytes). */
+void	scratch_make(char *dir, size_t sz, const char *name);
+/* Remove a scratch directory and all it holds. */
+void	scratch_remove(const char *dir);
 
 Suite	*ndjson_suite(void);
 Suite	*reader_suite(void);

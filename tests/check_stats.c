@@ -177,18 +177,14 @@ static char db[96];
 static void
 setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/check_stats.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	scratch_make(dir, sizeof(dir), "check_stats");
 	snprintf(db, sizeof(db), "%s/db", dir);
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	scratch_remove(dir);
 }
 
 /* The ticks the test stored, to compute references from. */
