@@ -427,8 +427,13 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 			errno = e;
 			return COIN_ECREATE;
 		}
-	} else if (st.st_size == 0)
-		return COIN_ECORRUPT;	/* LMDB would make a new one over it */
+	} else if (st.st_size == 0 && !(flags & COIN_STORE_CREATE))
+		/*
+		 * Empty: another process is creating the store this very
+		 * moment (LMDB's lock makes that safe for a creator), or one
+		 * died doing so.  Either way nothing is stored there yet.
+		 */
+		return COIN_ENOSTORE;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return COIN_ENOMEM;
 	if ((s->dir = strdup(path)) == NULL) {

@@ -35,6 +35,20 @@ if [ -z "${VALGRIND:-}" ]; then
 	    "stored after SIGTERM"
 fi
 
+# --- a new store, made by two processes at once ------------------------
+# The first run of the job: coinstore and coinstddev both open a store
+# that does not exist yet, at the same moment.
+T="a new store opened by a whole pipeline at once"
+bad=0
+for i in $(seq 1 30); do
+	batch "$T0" | coinstore --db "$WORK/new$i" |
+	    coinstddev --db "$WORK/new$i" >/dev/null 2>>"$WORK/newerr" ||
+	    bad=$((bad + 1))
+	coinrank --db "$WORK/new$i" >/dev/null 2>>"$WORK/newerr" ||
+	    bad=$((bad + 1))
+done
+same "$bad" 0 "failed runs (of 30): $(head -c 300 "$WORK/newerr")"
+
 # --- a reader that goes away, with SIGPIPE ignored by the parent too --
 for m in $(seq 0 59); do batch $((T0 + m * 60)); done >"$WORK/hour"
 coinstore --db "$WORK/t" -q "$WORK/hour"
