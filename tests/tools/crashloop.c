@@ -12,6 +12,9 @@
  * before the kill, and hold each batch whole or not at all; the next
  * iteration is the "next run", which must work without repair.  A new
  * store is started every 100 iterations so that checks stay quick.
+ * Every fifth iteration of coinstore also takes a --backup while it
+ * writes: the copy must pass the same checks and hold every tick echoed
+ * before the backup began.
  * Prints one line of counts; exits 0 when every iteration held.
  */
 #include <sys/types.h>
@@ -101,6 +104,31 @@ drain(int fd, struct echo *e, int wait_ms)
 
 static int fails;
 static long verified;
+static int backups;
+
+/* coinstore --backup of db into dir, while the writer goes on. */
+static void
+backup(const char *db, const char *dir, int iter)
+{
+	char prog[512];
+	char *argv[] = { prog, "--db", (char *)(uintptr_t)db, "--backup",
+	    (char *)(uintptr_t)dir, NULL };
+	int status;
+	pid_t pid;
+
+	snprintf(prog, sizeof(prog), "%s/coinstore", bindir);
+	if ((pid = fork()) == -1)
+		err(71, "fork");
+	if (pid == 0) {
+		execv(prog, argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		warnx("iteration %d: backup failed (%d)", iter, status);
+		fails++;
+	}
+}
 
 static void
 fault(const char *what, void *arg)
@@ -195,11 +223,14 @@ iteration(const char *db, int iter, int64_t *ts)
 	char *sargv[] = { store, NULL }, *dargv[] = { stddev, NULL };
 	int in[2], mid[2], out[2], i, b, nsent = 0, status;
 	int64_t sent[BATCHES], deadline;
+	size_t bklen = (size_t)-1;
+	char bk[600];
 	pid_t ps, pd = -1, victim;
 	struct echo e = { NULL, 0, 0 };
 	size_t n = 0;
 
 	snprintf(store, sizeof(store), "%s/coinstore", bindir);
+	snprintf(bk, sizeof(bk), "%s.backup", db);
 	snprintf(stddev, sizeof(stddev), "%s/coinstddev", bindir);
 	if (pipe(in) == -1 || pipe(out) == -1 || pipe(mid) == -1)
 		err(71, "pipe");
@@ -241,6 +272,14 @@ iteration(const char *db, int iter, int64_t *ts)
 			break;
 		sent[nsent++] = bt;
 		drain(out[0], &e, rnd() % 2 ? 0 : 22 + (int)(rnd() % 10));
+		if (!stddev_too && iter % 5 == 0 && bklen == (size_t)-1 &&
+		    rnd() % 4 == 0) {
+			/* What was echoed so far, whole lines only. */
+			for (bklen = e.len; bklen > 0 &&
+			    e.buf[bklen - 1] != '\n'; bklen--)
+				continue;
+			backup(db, bk, iter);
+		}
 	}
 	drain(out[0], &e, (int)(rnd() % 10));
 	kill(victim, SIGKILL);
@@ -263,6 +302,15 @@ iteration(const char *db, int iter, int64_t *ts)
 	while (e.len > 0 && e.buf[e.len - 1] != '\n')
 		e.len--;
 	verify(db, &e, sent, stddev_too ? 0 : nsent, iter);
+	if (bklen != (size_t)-1) {
+		struct echo before = { e.buf, bklen, e.cap };
+
+		verify(bk, &before, sent, nsent, iter);
+		backups++;
+		snprintf(buf, sizeof(buf), "rm -rf '%s'", bk);
+		if (system(buf) != 0)
+			warnx("iteration %d: cannot remove %s", iter, bk);
+	}
 	free(e.buf);
 	return 0;
 }
@@ -306,7 +354,8 @@ main(int argc, char *argv[])
 		iteration(db, i, &ts);
 	}
 	printf("crashloop%s: %d iterations, %ld echoed records verified, "
-	    "%d failures\n", stddev_too ? " (coinstddev)" : "", iterations,
-	    verified, fails);
+	    "%d backups taken while writing, %d failures\n",
+	    stddev_too ? " (coinstddev)" : "", iterations, verified, backups,
+	    fails);
 	return fails != 0;
 }
