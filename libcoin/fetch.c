@@ -189,6 +189,23 @@ add(struct coin_fetch_out *out, const char *pair, int64_t ts, double price)
 	return coin_batch_add(out->batch, &t);
 }
 
+/* Append obj's key as pair's price at the batch time, or say why not. */
+static int
+add_field(struct coin_fetch_out *out, const char *pair, json_object *obj,
+    const char *key)
+{
+	json_object *v = NULL;
+	const char *why;
+	double price;
+	int present = json_object_object_get_ex(obj, key, &v);
+
+	if ((why = price_of(v, present, &price)) != NULL) {
+		dropped(out, pair, "%s", why);
+		return 0;
+	}
+	return add(out, pair, out->ts, price);
+}
+
 /* Copy the next item of comma list *p into buf; 0 at its end. */
 static int
 next_item(const char **p, char *buf, size_t bufsz)
@@ -248,12 +265,11 @@ int
 coin_fetch_parse_simple(const char *body, size_t len, const char *ids,
     const char *vs, struct coin_fetch_out *out, char *errbuf)
 {
-	json_object *root, *coin, *v;
-	const char *pi, *pv, *why;
+	json_object *root, *coin;
+	const char *pi, *pv;
 	char id[COIN_FETCH_ID_MAX + 1], cur[COIN_FETCH_ID_MAX + 1];
 	char pair[PAIRBUF];
-	double price;
-	int rc = 0, present;
+	int rc = 0;
 
 	if ((rc = parse(body, len, &root, errbuf)) != 0)
 		return rc;
@@ -273,11 +289,7 @@ coin_fetch_parse_simple(const char *body, size_t len, const char *ids,
 		}
 		for (pv = vs; rc == 0 && next_item(&pv, cur, sizeof(cur));) {
 			snprintf(pair, sizeof(pair), "%s/%s", id, cur);
-			present = json_object_object_get_ex(coin, cur, &v);
-			if ((why = price_of(v, present, &price)) != NULL)
-				dropped(out, pair, "%s", why);
-			else
-				rc = add(out, pair, out->ts, price);
+			rc = add_field(out, pair, coin, cur);
 		}
 	}
 	json_object_put(root);
@@ -289,12 +301,11 @@ coin_fetch_parse_markets(const char *body, size_t len, const char *vs,
     size_t limit, size_t *nentries, struct coin_fetch_out *out,
     char *errbuf)
 {
-	json_object *root, *e, *v;
-	const char *id, *why;
+	json_object *root, *e;
+	const char *id;
 	char pair[PAIRBUF], what[128];
-	double price;
 	size_t i, n;
-	int rc = 0, present;
+	int rc = 0;
 
 	*nentries = 0;
 	if ((rc = parse(body, len, &root, errbuf)) != 0)
@@ -315,11 +326,7 @@ coin_fetch_parse_markets(const char *body, size_t len, const char *vs,
 			continue;
 		}
 		snprintf(pair, sizeof(pair), "%s/%s", id, vs);
-		present = json_object_object_get_ex(e, "current_price", &v);
-		if ((why = price_of(v, present, &price)) != NULL)
-			dropped(out, pair, "%s", why);
-		else
-			rc = add(out, pair, out->ts, price);
+		rc = add_field(out, pair, e, "current_price");
 	}
 	json_object_put(root);
 	return rc;
@@ -329,12 +336,11 @@ int
 coin_fetch_parse_tickers(const char *body, size_t len, const char *exchange,
     size_t *nentries, struct coin_fetch_out *out, char *errbuf)
 {
-	json_object *root, *list, *e, *v;
-	const char *base, *target, *why;
+	json_object *root, *list, *e;
+	const char *base, *target;
 	char pair[PAIRBUF], what[128];
-	double price;
 	size_t i, n;
-	int rc = 0, present;
+	int rc = 0;
 
 	*nentries = 0;
 	if ((rc = parse(body, len, &root, errbuf)) != 0)
@@ -362,11 +368,7 @@ coin_fetch_parse_tickers(const char *body, size_t len, const char *exchange,
 			continue;
 		snprintf(pair, sizeof(pair), "%s:%s/%s", exchange, base,
 		    target);
-		present = json_object_object_get_ex(e, "last", &v);
-		if ((why = price_of(v, present, &price)) != NULL)
-			dropped(out, pair, "%s", why);
-		else
-			rc = add(out, pair, out->ts, price);
+		rc = add_field(out, pair, e, "last");
 	}
 	json_object_put(root);
 	return rc;
