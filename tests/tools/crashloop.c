@@ -272,8 +272,9 @@ iteration(const char *db, int iter, int64_t *ts)
 			break;
 		sent[nsent++] = bt;
 		drain(out[0], &e, rnd() % 2 ? 0 : 22 + (int)(rnd() % 10));
+		/* Once something is echoed, the store is there to copy. */
 		if (!stddev_too && iter % 5 == 0 && bklen == (size_t)-1 &&
-		    rnd() % 4 == 0) {
+		    e.len > 0 && rnd() % 4 == 0) {
 			/* What was echoed so far, whole lines only. */
 			for (bklen = e.len; bklen > 0 &&
 			    e.buf[bklen - 1] != '\n'; bklen--)
