@@ -184,7 +184,7 @@ $(BUILD)/tools/fuzzreplay: tests/fuzz/replay_main.c \
     $(wildcard tests/fuzz/fuzz_*.c)
 
 fuzz:
-	@sh .ci/deps clang
+	@sh .ci/deps clang libclang-rt-14-dev
 	$(MAKE) $(FUZZ_BINS)
 	@mkdir -p $(FUZZ_DIR)/artifacts
 	@for t in $(FUZZ_TARGETS); do \
