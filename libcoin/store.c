@@ -382,29 +382,6 @@ on_assert(MDB_env *env, const char *msg)
 		corrupt_fn(msg);
 }
 
-/*
- * A data file shorter than its own last page was cut: reading that page
- * would die of SIGBUS.  Refuse it before anything is read.
- */
-static int
-truncated(struct coin_store *s, const char *data)
-{
-	MDB_envinfo ei;
-	MDB_stat ms;
-	struct stat st;
-	int rc;
-
-	if ((rc = mdb_env_info(s->env, &ei)) != 0 ||
-	    (rc = mdb_env_stat(s->env, &ms)) != 0)
-		return rc;
-	if (stat(data, &st) == -1)
-		return errno;
-	if ((uint64_t)st.st_size < (uint64_t)(ei.me_last_pgno + 1) *
-	    ms.ms_psize)
-		return COIN_ECORRUPT;
-	return 0;
-}
-
 int
 coin_store_open_size(struct coin_store **sp, const char *path, int flags,
     size_t mapsize)
@@ -452,8 +429,6 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 	rc = mdb_env_open(s->env, path,
 	    MDB_NOTLS | (s->rdonly ? MDB_RDONLY : 0), 0600);
 	if (rc != 0)
-		goto fail;
-	if ((rc = truncated(s, data)) != 0)
 		goto fail;
 	(void)mdb_reader_check(s->env, &dead);
 	if ((rc = open_dbs(s)) != 0)

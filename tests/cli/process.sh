@@ -134,7 +134,7 @@ T="stress: readers saw whole batches"
 same "$(cat "$WORK"/torn* | awk '{ s += $1 } END { print s + 0 }')" 0 \
     "reads with a torn batch"
 same "$(grep -v 'no ranking stored yet' "$WORK/rerr" | wc -l | tr -d ' ')" 0 \
-    "reader errors"
+    "reader errors ($(grep -v 'no ranking stored yet' "$WORK/rerr" | head -2))"
 run "stress: check" coinstore --db "$WORK/m" --check
 is_status 0
 coinstore --db "$WORK/m" --dump | sort >"$WORK/all"
