@@ -16,7 +16,6 @@ struct coin_store {
 	MDB_dbi		 statidx;
 	MDB_dbi		 counts;
 	MDB_dbi		 state;
-	MDB_dbi		 minmax;
 	MDB_dbi		 meta;
 	int		 rdonly;
 	char		*dir;

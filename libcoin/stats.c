@@ -25,17 +25,18 @@
  * Speed.  Each pair keeps its sums in the state database at the time
  * it was last computed, L; moving to T > L adds the ticks in (L, T] and
  * removes those in (L - W, T - W]: work in the new and expired ticks,
- * not in the window.  Its minimum and maximum come from two monotonic
- * queues in minmax (amortised O(1) a tick).  A request for a time at
- * or before L (a late batch, a backfill, a replaced price) rebuilds the
- * pair's state at that time from the ticks, after which later times
- * advance cheaply again; so does a change of window, a state that
- * coinstore dropped because it stored a tick at or before L, and every
- * 1,440th update, a guard against changes made behind the state's back.
+ * not in the window.  Its minimum and maximum come from the fronts of
+ * two monotonic queues kept in its state (amortised O(1) a tick).  A
+ * request for a time at or before L (a late batch, a backfill, a
+ * replaced price) rebuilds the pair's state at that time from the
+ * ticks, after which later times advance cheaply again; so does a
+ * change of window, a state that coinstore dropped because it stored a
+ * tick at or before L, and every 1,440th update, a guard against
+ * changes made behind the state's back.
  */
 
 #define REBUILD_EVERY	1440
-#define STATE_VERSION	1
+#define STATE_VERSION	2
 
 /* Split the positive finite double d into m * 2^x with m odd. */
 static void
@@ -304,7 +305,26 @@ coin_acc_result(const struct coin_acc *a, int population, double *mean,
 }
 
 /* ------------------------------------------------------------------ */
-/* One pair's running state, and its minimum and maximum queues. */
+/* One pair's running state, its minimum and maximum with it. */
+
+/*
+ * The front of a monotonic queue: the first EXT_KEEP entries of the
+ * queue of a window's maxima (or minima), oldest first, and whether
+ * more follow that are not kept.  A new price that dominates the last
+ * kept entry dominates all that follow it, so the queue is exact again
+ * from there; when expiry empties a truncated front, the window's ticks
+ * are read again to refill it.  A steady trend, whose queue is the
+ * whole window, costs one such read every EXT_KEEP ticks, and the
+ * state stays small: it is rewritten at every batch.
+ */
+#define EXT_KEEP	8
+
+struct ext {
+	int64_t		 ts[EXT_KEEP];
+	double		 p[EXT_KEEP];
+	int		 n;
+	int		 trunc;
+};
 
 struct win {
 	int64_t		 window;
@@ -313,13 +333,13 @@ struct win {
 	double		 last;
 	uint32_t	 updates;	/* until the next guard rebuild */
 	struct coin_acc	 acc;
+	struct ext	 x[2];		/* maxima, minima */
 };
 
-/* A monotonic queue in memory, for rebuilds. */
+/* A whole monotonic queue in memory, while reading a window's ticks. */
 struct mq {
 	int64_t		*ts;
 	double		*p;
-	size_t		 head;
 	size_t		 n;
 	size_t		 cap;
 };
@@ -328,25 +348,23 @@ struct ctx {
 	struct coin_store	*s;
 	MDB_txn			*txn;
 	MDB_cursor		*ticks;
-	MDB_cursor		*mm;
 	int64_t			 window;
 	int			 population;
-	const char		*pair;		/* the pair being advanced */
 	double			 smin;		/* a scan's extremes */
 	double			 smax;
-	struct mq		 qmax;
-	struct mq		 qmin;
+	struct mq		 q[2];
 	struct win		 w;
 };
 
 #define STATE_MAX	(1 + 8 * 4 + 4 + 8 + 4 + 2 + \
-			    8 * (COIN_ACC_L1 + COIN_ACC_L2))
+			    8 * (COIN_ACC_L1 + COIN_ACC_L2) + \
+			    2 * (1 + 16 * EXT_KEEP))
 
 static size_t
 state_encode(const struct win *w, unsigned char *b)
 {
 	int l1 = big_len(w->acc.s1, COIN_ACC_L1);
-	int l2 = big_len(w->acc.s2, COIN_ACC_L2), i;
+	int l2 = big_len(w->acc.s2, COIN_ACC_L2), i, j;
 	unsigned char *p = b;
 	uint64_t u;
 
@@ -366,15 +384,23 @@ state_encode(const struct win *w, unsigned char *b)
 		coin_be64_put(p, w->acc.s1[i]);
 	for (i = 0; i < l2; i++, p += 8)
 		coin_be64_put(p, w->acc.s2[i]);
+	for (j = 0; j < 2; j++) {
+		*p++ = (unsigned char)(w->x[j].n | (w->x[j].trunc << 7));
+		for (i = 0; i < w->x[j].n; i++, p += 16) {
+			coin_be64_put(p, (uint64_t)w->x[j].ts[i]);
+			memcpy(&u, &w->x[j].p[i], 8);
+			coin_be64_put(p + 8, u);
+		}
+	}
 	return (size_t)(p - b);
 }
 
 static int
 state_decode(const MDB_val *v, struct win *w)
 {
-	const unsigned char *p = v->mv_data;
+	const unsigned char *p = v->mv_data, *end = p + v->mv_size;
 	uint64_t u;
-	int l1, l2, i;
+	int l1, l2, i, j;
 
 	if (v->mv_size < 51 || p[0] != STATE_VERSION)
 		return COIN_ECORRUPT;
@@ -393,14 +419,30 @@ state_decode(const MDB_val *v, struct win *w)
 	l2 = p[49];
 	p += 50;
 	if (l1 > COIN_ACC_L1 || l2 > COIN_ACC_L2 ||
-	    v->mv_size != (size_t)(51 + 8 * (l1 + l2)) || w->acc.n < 0 ||
+	    (size_t)(end - p) < (size_t)(8 * (l1 + l2)) || w->acc.n < 0 ||
 	    w->window <= 0)
 		return COIN_ECORRUPT;
 	for (i = 0; i < l1; i++, p += 8)
 		w->acc.s1[i] = coin_be64_get(p);
 	for (i = 0; i < l2; i++, p += 8)
 		w->acc.s2[i] = coin_be64_get(p);
-	return 0;
+	for (j = 0; j < 2; j++) {
+		if (p == end)
+			return COIN_ECORRUPT;
+		w->x[j].n = *p & 0x7f;
+		w->x[j].trunc = *p++ >> 7;
+		if (w->x[j].n > EXT_KEEP ||
+		    (size_t)(end - p) < (size_t)(16 * w->x[j].n))
+			return COIN_ECORRUPT;
+		for (i = 0; i < w->x[j].n; i++, p += 16) {
+			w->x[j].ts[i] = (int64_t)coin_be64_get(p);
+			u = coin_be64_get(p + 8);
+			memcpy(&w->x[j].p[i], &u, 8);
+			if (!isfinite(w->x[j].p[i]) || w->x[j].p[i] <= 0)
+				return COIN_ECORRUPT;
+		}
+	}
+	return p == end ? 0 : COIN_ECORRUPT;
 }
 
 static int
@@ -425,33 +467,6 @@ state_put(struct ctx *c, const char *pair)
 	return mdb_put(c->txn, c->s->state, &k, &v, 0);
 }
 
-/* minmax keys: pair NUL kind ts, kind 'M' (maxima) or 'm' (minima). */
-static size_t
-mm_key(const char *pair, int kind, int64_t ts, unsigned char *k)
-{
-	size_t n = strlen(pair);
-
-	memcpy(k, pair, n);
-	k[n] = '\0';
-	k[n + 1] = (unsigned char)kind;
-	coin_be64_put(k + n + 2, (uint64_t)ts);
-	return n + 10;
-}
-
-/* Is key k an entry of (pair, kind)?  Sets *ts. */
-static int
-mm_ours(const MDB_val *k, const char *pair, size_t plen, int kind,
-    int64_t *ts)
-{
-	const unsigned char *b = k->mv_data;
-
-	if (k->mv_size != plen + 10 || memcmp(b, pair, plen) != 0 ||
-	    b[plen] != '\0' || b[plen + 1] != kind)
-		return 0;
-	*ts = (int64_t)coin_be64_get(b + plen + 2);
-	return 1;
-}
-
 static int
 price_of(const MDB_val *v, double *p)
 {
@@ -464,114 +479,53 @@ price_of(const MDB_val *v, double *p)
 	return isfinite(*p) && *p > 0 ? 0 : COIN_ECORRUPT;
 }
 
-/* The front (oldest) entry of a queue; MDB_NOTFOUND when empty. */
+/* Does a new price p dominate the queued price q?  j 0: maxima. */
 static int
-mm_front(struct ctx *c, const char *pair, int kind, int64_t *ts, double *p)
+dominates(int j, double p, double q)
 {
-	unsigned char kb[COIN_PAIR_MAX + 10];
-	MDB_val k, v;
-	int rc;
-
-	k.mv_data = kb;
-	k.mv_size = mm_key(pair, kind, 0, kb);
-	if ((rc = mdb_cursor_get(c->mm, &k, &v, MDB_SET_RANGE)) != 0)
-		return rc;
-	if (!mm_ours(&k, pair, strlen(pair), kind, ts))
-		return MDB_NOTFOUND;
-	return price_of(&v, p);
+	return j == 0 ? p >= q : p <= q;
 }
 
-/* Drop the entries of a queue with ts <= cutoff. */
-static int
-mm_expire(struct ctx *c, const char *pair, int kind, int64_t cutoff)
+/* Append (ts, p) to a kept front, as the whole queue would take it. */
+static void
+ext_push(struct ext *e, int j, int64_t ts, double p)
 {
-	int64_t ts;
-	double p;
-	int rc;
-
-	while ((rc = mm_front(c, pair, kind, &ts, &p)) == 0 && ts <= cutoff)
-		if ((rc = mdb_cursor_del(c->mm, 0)) != 0)
-			return rc;
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
-}
-
-/* Does a new price p dominate the queued price q? */
-static int
-dominates(int kind, double p, double q)
-{
-	return kind == 'M' ? p >= q : p <= q;
-}
-
-/* Append (ts, p) to a queue after dropping what it dominates. */
-static int
-mm_push(struct ctx *c, const char *pair, int kind, int64_t ts, double p)
-{
-	unsigned char kb[COIN_PAIR_MAX + 10], vb[8];
-	size_t plen = strlen(pair);
-	MDB_val k, v;
-	int64_t qts;
-	double q;
-	uint64_t u;
-	int rc;
-
-	for (;;) {
-		/* The back: the last key before (pair, kind, ts). */
-		k.mv_data = kb;
-		k.mv_size = mm_key(pair, kind, ts, kb);
-		rc = mdb_cursor_get(c->mm, &k, &v, MDB_SET_RANGE);
-		if (rc == 0)
-			rc = mdb_cursor_get(c->mm, &k, &v, MDB_PREV);
-		else if (rc == MDB_NOTFOUND)
-			rc = mdb_cursor_get(c->mm, &k, &v, MDB_LAST);
-		if (rc == MDB_NOTFOUND || (rc == 0 &&
-		    !mm_ours(&k, pair, plen, kind, &qts)))
-			break;
-		if (rc != 0)
-			return rc;
-		if ((rc = price_of(&v, &q)) != 0)
-			return rc;
-		if (!dominates(kind, p, q))
-			break;
-		if ((rc = mdb_cursor_del(c->mm, 0)) != 0)
-			return rc;
+	if (e->trunc) {
+		/* Behind entries not kept, unless it dominates them all. */
+		if (e->n == 0 || !dominates(j, p, e->p[e->n - 1]))
+			return;
+		e->trunc = 0;
 	}
-	k.mv_data = kb;
-	k.mv_size = mm_key(pair, kind, ts, kb);
-	memcpy(&u, &p, 8);
-	coin_be64_put(vb, u);
-	v.mv_data = vb;
-	v.mv_size = 8;
-	return mdb_put(c->txn, c->s->minmax, &k, &v, 0);
-}
-
-/* Delete both queues of pair. */
-static int
-mm_clear(struct ctx *c, const char *pair)
-{
-	unsigned char kb[COIN_PAIR_MAX + 10];
-	size_t plen = strlen(pair);
-	MDB_val k, v;
-	int rc;
-
-	k.mv_data = kb;
-	k.mv_size = plen + 1;
-	memcpy(kb, pair, plen);
-	kb[plen] = '\0';
-	while ((rc = mdb_cursor_get(c->mm, &k, &v, MDB_SET_RANGE)) == 0 &&
-	    k.mv_size == plen + 10 && memcmp(k.mv_data, pair, plen + 1) == 0) {
-		if ((rc = mdb_cursor_del(c->mm, 0)) != 0)
-			return rc;
-		k.mv_data = kb;
-		k.mv_size = plen + 1;
+	while (e->n > 0 && dominates(j, p, e->p[e->n - 1]))
+		e->n--;
+	if (e->n == EXT_KEEP) {
+		e->trunc = 1;
+		return;
 	}
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : rc;
+	e->ts[e->n] = ts;
+	e->p[e->n++] = p;
 }
 
-/* The in-memory queue of a rebuild. */
-static int
-mq_push(struct mq *q, int kind, int64_t ts, double p)
+/* Drop the kept entries with ts <= cutoff. */
+static void
+ext_expire(struct ext *e, int64_t cutoff)
 {
-	while (q->n > q->head && dominates(kind, p, q->p[q->n - 1]))
+	int i = 0;
+
+	while (i < e->n && e->ts[i] <= cutoff)
+		i++;
+	if (i == 0)
+		return;
+	memmove(e->ts, e->ts + i, (size_t)(e->n - i) * sizeof(e->ts[0]));
+	memmove(e->p, e->p + i, (size_t)(e->n - i) * sizeof(e->p[0]));
+	e->n -= i;
+}
+
+/* Append (ts, p) to a whole queue in memory. */
+static int
+mq_push(struct mq *q, int j, int64_t ts, double p)
+{
+	while (q->n > 0 && dominates(j, p, q->p[q->n - 1]))
 		q->n--;
 	if (q->n == q->cap) {
 		size_t ncap = q->cap ? 2 * q->cap : 256;
@@ -630,17 +584,43 @@ tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
 }
 
 static int
-rebuild_tick(struct ctx *c, int64_t ts, double p)
+queue_tick(struct ctx *c, int64_t ts, double p)
 {
 	int rc;
 
-	if ((rc = coin_acc_add(&c->w.acc, p)) != 0 ||
-	    (rc = mq_push(&c->qmax, 'M', ts, p)) != 0 ||
-	    (rc = mq_push(&c->qmin, 'm', ts, p)) != 0)
+	if ((rc = mq_push(&c->q[0], 0, ts, p)) != 0 ||
+	    (rc = mq_push(&c->q[1], 1, ts, p)) != 0)
 		return rc;
+	return 0;
+}
+
+/* Refill the kept fronts of both queues from pair's window at T. */
+static int
+ext_fill(struct ctx *c, const char *pair, int64_t T)
+{
+	struct ext *e;
+	int j, rc;
+
+	c->q[0].n = c->q[1].n = 0;
+	if ((rc = tick_range(c, pair, T - c->window + 1, T, queue_tick,
+	    NULL)) != 0)
+		return rc;
+	for (j = 0; j < 2; j++) {
+		e = &c->w.x[j];
+		e->n = c->q[j].n < EXT_KEEP ? (int)c->q[j].n : EXT_KEEP;
+		e->trunc = c->q[j].n > EXT_KEEP;
+		memcpy(e->ts, c->q[j].ts, (size_t)e->n * sizeof(e->ts[0]));
+		memcpy(e->p, c->q[j].p, (size_t)e->n * sizeof(e->p[0]));
+	}
+	return 0;
+}
+
+static int
+rebuild_tick(struct ctx *c, int64_t ts, double p)
+{
 	c->w.last_ts = ts;
 	c->w.last = p;
-	return 0;
+	return coin_acc_add(&c->w.acc, p);
 }
 
 /* A pair's own point in the guard cycle, so rebuilds do not bunch. */
@@ -654,11 +634,10 @@ stagger(const char *pair)
 	return h % REBUILD_EVERY;
 }
 
-/* Make pair's state at T from its ticks, and write its queues. */
+/* Make pair's state at T from its ticks. */
 static int
 rebuild(struct ctx *c, const char *pair, int64_t T)
 {
-	size_t i;
 	int rc;
 
 	memset(&c->w, 0, sizeof(c->w));
@@ -666,20 +645,10 @@ rebuild(struct ctx *c, const char *pair, int64_t T)
 	c->w.at = T;
 	c->w.updates = stagger(pair);
 	coin_acc_init(&c->w.acc);
-	c->qmax.head = c->qmax.n = c->qmin.head = c->qmin.n = 0;
-	if ((rc = mm_clear(c, pair)) != 0 ||
-	    (rc = tick_range(c, pair, T - c->window + 1, T, rebuild_tick,
+	if ((rc = tick_range(c, pair, T - c->window + 1, T, rebuild_tick,
 	    NULL)) != 0)
 		return rc;
-	for (i = 0; i < c->qmax.n; i++)
-		if ((rc = mm_push(c, pair, 'M', c->qmax.ts[i],
-		    c->qmax.p[i])) != 0)
-			return rc;
-	for (i = 0; i < c->qmin.n; i++)
-		if ((rc = mm_push(c, pair, 'm', c->qmin.ts[i],
-		    c->qmin.p[i])) != 0)
-			return rc;
-	return 0;
+	return ext_fill(c, pair, T);
 }
 
 static int
@@ -692,15 +661,11 @@ expire_tick(struct ctx *c, int64_t ts, double p)
 static int
 add_tick(struct ctx *c, int64_t ts, double p)
 {
-	int rc;
-
-	if ((rc = coin_acc_add(&c->w.acc, p)) != 0 ||
-	    (rc = mm_push(c, c->pair, 'M', ts, p)) != 0 ||
-	    (rc = mm_push(c, c->pair, 'm', ts, p)) != 0)
-		return rc;
+	ext_push(&c->w.x[0], 0, ts, p);
+	ext_push(&c->w.x[1], 1, ts, p);
 	c->w.last_ts = ts;
 	c->w.last = p;
-	return 0;
+	return coin_acc_add(&c->w.acc, p);
 }
 
 /* Move pair's state from L to T > L: add (L, T], remove (L-W, T-W]. */
@@ -708,27 +673,26 @@ static int
 advance(struct ctx *c, const char *pair, int64_t T)
 {
 	int64_t L = c->w.at, W = c->window;
-	int rc;
+	int j, rc;
 
 	if ((rc = tick_range(c, pair, L - W + 1, T - W, expire_tick,
-	    NULL)) != 0 ||
-	    (rc = mm_expire(c, pair, 'M', T - W)) != 0 ||
-	    (rc = mm_expire(c, pair, 'm', T - W)) != 0)
+	    NULL)) != 0)
 		return rc;
-	c->pair = pair;
-	rc = tick_range(c, pair, L + 1, T, add_tick, NULL);
-	c->pair = NULL;
-	if (rc != 0)
+	for (j = 0; j < 2; j++)
+		ext_expire(&c->w.x[j], T - W);
+	if ((rc = tick_range(c, pair, L + 1, T, add_tick, NULL)) != 0)
 		return rc;
 	c->w.at = T;
+	for (j = 0; j < 2; j++)
+		if (c->w.x[j].n == 0 && c->w.x[j].trunc)
+			return ext_fill(c, pair, T);
 	return 0;
 }
 
-/* The stat of the state in c->w, with its queues' fronts. */
+/* The stat of the state in c->w. */
 static int
 win_stat(struct ctx *c, const char *pair, struct coin_stat *st)
 {
-	int64_t ts;
 	int rc;
 
 	snprintf(st->pair, sizeof(st->pair), "%s", pair);
@@ -741,10 +705,11 @@ win_stat(struct ctx *c, const char *pair, struct coin_stat *st)
 		return rc;
 	if (st->n == 0)
 		return 0;
+	if (c->w.x[0].n == 0 || c->w.x[1].n == 0)
+		return COIN_ECORRUPT;
 	st->last = c->w.last;
-	if ((rc = mm_front(c, pair, 'M', &ts, &st->max)) != 0 ||
-	    (rc = mm_front(c, pair, 'm', &ts, &st->min)) != 0)
-		return rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
+	st->max = c->w.x[0].p[0];
+	st->min = c->w.x[1].p[0];
 	return 0;
 }
 
@@ -805,23 +770,21 @@ compute_one(struct ctx *c, const char *pair, int64_t T,
 	/* Sums that disagree with the ticks are rebuilt, never used. */
 	if (rc == COIN_ECORRUPT)
 		rc = rebuild(c, pair, T);
-	if (rc != 0 || (rc = state_put(c, pair)) != 0)
+	if (rc == 0 && (rc = win_stat(c, pair, st)) == COIN_ECORRUPT &&
+	    (rc = rebuild(c, pair, T)) == 0)
+		rc = win_stat(c, pair, st);
+	if (rc != 0)
 		return rc;
-	return win_stat(c, pair, st);
+	return state_put(c, pair);
 }
 
 static int
 ctx_open(struct ctx *c, struct coin_store *s, MDB_txn *txn)
 {
-	int rc;
-
 	c->s = s;
 	c->txn = txn;
-	c->ticks = c->mm = NULL;
-	if ((rc = mdb_cursor_open(txn, s->ticks, &c->ticks)) != 0 ||
-	    (rc = mdb_cursor_open(txn, s->minmax, &c->mm)) != 0)
-		return rc;
-	return 0;
+	c->ticks = NULL;
+	return mdb_cursor_open(txn, s->ticks, &c->ticks);
 }
 
 static void
@@ -829,18 +792,18 @@ ctx_close(struct ctx *c)
 {
 	if (c->ticks != NULL)
 		mdb_cursor_close(c->ticks);
-	if (c->mm != NULL)
-		mdb_cursor_close(c->mm);
-	c->ticks = c->mm = NULL;
+	c->ticks = NULL;
 }
 
 static void
 ctx_free(struct ctx *c)
 {
-	free(c->qmax.ts);
-	free(c->qmax.p);
-	free(c->qmin.ts);
-	free(c->qmin.p);
+	int j;
+
+	for (j = 0; j < 2; j++) {
+		free(c->q[j].ts);
+		free(c->q[j].p);
+	}
 }
 
 struct compute_arg {

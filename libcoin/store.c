@@ -23,8 +23,8 @@
  *                                              max last
  *   statidx  pair NUL ts                    -> ~ord(stddev)
  *   counts   ts                             -> how many stats at ts
- *   state    pair                           -> running sums (stats.c)
- *   minmax   pair NUL kind ts               -> price (stats.c)
+ *   state    pair                           -> running sums, minima and
+ *                                              maxima (stats.c)
  *   meta     "schema" -> "1", "latest" -> ts
  *
  * ord() maps doubles to integers of the same order; complementing it
@@ -32,11 +32,10 @@
  * then pair ascending, pairs without a stddev (all ones) last.  statidx
  * finds a (ts, pair)'s stats key, to replace it and to walk one pair's
  * history; counts gives a ranking's length without walking it.  state
- * and minmax are a cache of coinstddev's running computation, rebuilt
- * from ticks: a pair's state entry can be dropped at any time (its
- * queues are rebuilt with it), and both databases together.  Storing
- * a tick at or before the time a pair's state was computed for drops
- * that state, so the cache never disagrees with the ticks.
+ * is a cache of coinstddev's running computation, rebuilt from ticks:
+ * a pair's entry can be dropped at any time, and so can all of it.
+ * Storing a tick at or before the time a pair's state was computed for
+ * drops that state, so the cache never disagrees with the ticks.
  */
 #define SCHEMA		1
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)
@@ -323,6 +322,7 @@ open_dbs(struct coin_store *s)
 	MDB_txn *txn;
 	MDB_val k = { 6, "schema" }, v;
 	unsigned create = s->rdonly ? 0 : MDB_CREATE;
+	MDB_dbi old;
 	char num[16];
 	int rc;
 
@@ -354,11 +354,15 @@ open_dbs(struct coin_store *s)
 	    (rc = mdb_dbi_open(txn, "stats", create, &s->stats)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "statidx", create, &s->statidx)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "counts", create, &s->counts)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "state", create, &s->state)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "minmax", create, &s->minmax)) != 0) {
+	    (rc = mdb_dbi_open(txn, "state", create, &s->state)) != 0) {
 		rc = rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
 		goto fail;
 	}
+	/* The queues of earlier versions now live in state: drop them. */
+	if (create && (rc = mdb_dbi_open(txn, "minmax", 0, &old)) == 0)
+		rc = mdb_drop(txn, old, 1);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		goto fail;
 	return coin_store_mapcode(mdb_txn_commit(txn));
 fail:
 	mdb_txn_abort(txn);
@@ -1520,15 +1524,12 @@ static int
 prune_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 {
 	struct prune_arg *a = arg;
-	int rc;
 
 	a->n = 0;
 	if (a->which == 3) {
 		/* The running state may hold pruned ticks: drop it all. */
 		a->done = 1;
-		if ((rc = mdb_drop(txn, s->state, 0)) != 0)
-			return rc;
-		return mdb_drop(txn, s->minmax, 0);
+		return mdb_drop(txn, s->state, 0);
 	}
 	if (a->which == 2)
 		return prune_stats(txn, s->stats, s->counts, a->cutoff, &a->n,

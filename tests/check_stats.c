@@ -373,6 +373,35 @@ START_TEST(running_state)
 }
 END_TEST
 
+/*
+ * Trends whose queues of minima or maxima are longer than the state
+ * keeps of them (falling, rising, flat, repeated values, a saw): every
+ * step's min and max equal the reference, through the refills.
+ */
+START_TEST(extremes)
+{
+	static const char *const pairs[] = { "dn/usd", "up/usd", "saw/usd" };
+	struct coin_store *s;
+	double x;
+	int64_t ts;
+	int m;
+
+	nmem = 0;
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (m = 0; m < 240; m++) {
+		ts = T0 + m * 60;
+		/* Down for 80 minutes, up for 80, then flat. */
+		x = m < 80 ? 1000 - m : m < 160 ? 840 + m : 1000;
+		store(s, "dn/usd", ts, x);
+		store(s, "up/usd", ts, 2000 - x);
+		/* A saw of period 23 with repeated values in each tooth. */
+		store(s, "saw/usd", ts, 1 + (m % 23) / 2);
+		compute(s, pairs, 3, ts, 900 + (m >= 200) * 2700, m % 2);
+	}
+	coin_store_close(s);
+}
+END_TEST
+
 /* A backfill, pair after pair, each tick its own ts. */
 START_TEST(backfill)
 {
@@ -519,6 +548,7 @@ stats_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, window_edges);
 	tcase_add_test(tc, running_state);
+	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, backfill);
 	tcase_add_test(tc, ranking);
 	tcase_add_test(tc, all_and_prune);
