@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "coin_int.h"
@@ -42,28 +43,7 @@
 #define STATVAL_LEN	56
 #define PRUNE_BATCH	10000
 #define FAULTS_MAX	20
-
-void
-coin_be64_put(unsigned char *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)v;
-		v >>= 8;
-	}
-}
-
-uint64_t
-coin_be64_get(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
+#define OPEN_TRIES	3
 
 static uint64_t
 dbits(double d)
@@ -392,8 +372,9 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 {
 	struct coin_store *s;
 	struct stat st;
+	struct timespec nap;
 	char data[PATH_MAX];
-	int rc, dead, e;
+	int rc, dead, e, tries;
 
 	if (snprintf(data, sizeof(data), "%s/data.mdb", path) >=
 	    (int)sizeof(data))
@@ -422,16 +403,31 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 		return COIN_ENOMEM;
 	}
 	s->rdonly = (flags & COIN_STORE_RDONLY) != 0;
-	if ((rc = mdb_env_create(&s->env)) != 0)
-		goto fail;
-	if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
-	    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
-		goto fail;
-	if (corrupt_fn != NULL &&
-	    (rc = mdb_env_set_assert(s->env, on_assert)) != 0)
-		goto fail;
-	rc = mdb_env_open(s->env, path,
-	    MDB_NOTLS | (s->rdonly ? MDB_RDONLY : 0), 0600);
+	for (tries = 0;; tries++) {
+		if ((rc = mdb_env_create(&s->env)) != 0)
+			goto fail;
+		if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+		    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
+			goto fail;
+		if (corrupt_fn != NULL &&
+		    (rc = mdb_env_set_assert(s->env, on_assert)) != 0)
+			goto fail;
+		rc = mdb_env_open(s->env, path,
+		    MDB_NOTLS | (s->rdonly ? MDB_RDONLY : 0), 0600);
+		/*
+		 * A process killed while it made the lock file leaves one
+		 * that whoever waited on it finds empty or invalid, but that
+		 * the next opener makes anew: so try again, a few times,
+		 * before a data file that stays invalid is called corrupt.
+		 */
+		if ((rc != MDB_INVALID && rc != EINVAL) || tries == OPEN_TRIES)
+			break;
+		mdb_env_close(s->env);
+		s->env = NULL;
+		nap.tv_sec = 0;
+		nap.tv_nsec = 20000000L * (tries + 1);
+		nanosleep(&nap, NULL);
+	}
 	if (rc != 0)
 		goto fail;
 	(void)mdb_reader_check(s->env, &dead);
