@@ -23,7 +23,7 @@ LMDB_LIBS  != pkg-config --libs lmdb 2>/dev/null || echo -llmdb
 CHECK_CFLAGS != pkg-config --cflags check 2>/dev/null || true
 CHECK_LIBS != pkg-config --libs check 2>/dev/null || \
 	      echo -lcheck -lsubunit -lm -lrt -pthread
-LIBS	= -Wl,--as-needed $(CURL_LIBS) $(JSONC_LIBS) $(LMDB_LIBS) -lm
+LIBS	= -Wl,--as-needed $(CURL_LIBS) $(JSONC_LIBS) $(LMDB_LIBS) -lm -pthread
 
 # Debian packages: what `make deps` installs when missing.
 DEBS	= build-essential pkg-config libcurl4-openssl-dev libjson-c-dev \

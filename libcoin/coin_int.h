@@ -84,8 +84,30 @@ size_t	coin_statkey_encode(int64_t ts, double stddev, const char *pair,
 	    unsigned char *k);
 int	coin_statkey_decode(const unsigned char *k, size_t len, int64_t *ts,
 	    double *stddev, char *pair);
-void	coin_be64_put(unsigned char *p, uint64_t v);
-uint64_t coin_be64_get(const unsigned char *p);
+
+/* Store v at p big-endian (inline: every key and value goes through it). */
+static inline void
+coin_be64_put(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+/* The big-endian 64-bit integer at p. */
+static inline uint64_t
+coin_be64_get(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
 
 /*
  * An exact accumulator of prices: their count and the sums of p/u and
@@ -111,6 +133,8 @@ int	coin_acc_add(struct coin_acc *a, double p);
  * COIN_ECORRUPT when a cannot hold p (the sums disagree with it).
  */
 int	coin_acc_remove(struct coin_acc *a, double p);
+/* Add the n prices of p, as many coin_acc_add() would, but faster. */
+int	coin_acc_add_all(struct coin_acc *a, const double *p, size_t n);
 /*
  * The mean and the sample (or population) standard deviation of what a
  * holds, rounded once; NAN where undefined (n < 2 for the deviation).

@@ -2,9 +2,12 @@
 /* stats.c - exact windowed standard deviation, kept current incrementally */
 #include <errno.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "coin_int.h"
 
@@ -56,15 +59,47 @@ split(double d, uint64_t *m, int *x)
 	}
 	if (*m == 0)
 		return;
-	/* Strip the trailing zeros, a byte at a time, then a bit. */
-	while ((*m & 0xff) == 0) {
-		*m >>= 8;
-		*x += 8;
-	}
+	/* Strip the trailing zeros. */
+#if defined(__GNUC__)
+	ex = __builtin_ctzll(*m);
+	*m >>= ex;
+	*x += ex;
+#else
 	while ((*m & 1) == 0) {
 		*m >>= 1;
 		(*x)++;
 	}
+#endif
+}
+
+/*
+ * a[0..n) += the k-limb v shifted left by shift bits, k 1 or 2: the
+ * fast path of the accumulator.  Returns nonzero on overflow.
+ */
+static int
+big_add_small(uint64_t *a, int n, const uint64_t *v, int k, int shift)
+{
+	int limb = shift / 64, bits = shift % 64, i;
+	uint64_t w[3], s, carry = 0;
+
+	w[0] = v[0] << bits;
+	w[1] = (k > 1 ? v[1] << bits : 0) |
+	    (bits ? v[0] >> (64 - bits) : 0);
+	w[2] = k > 1 && bits ? v[1] >> (64 - bits) : 0;
+	for (i = 0; i < 3; i++) {
+		if (limb + i >= n) {
+			if (w[i] != 0 || carry != 0)
+				return 1;
+			continue;
+		}
+		s = a[limb + i] + w[i];
+		s += carry;
+		carry = s < w[i] || (carry && s == w[i]);
+		a[limb + i] = s;
+	}
+	for (i = limb + 3; carry != 0 && i < n; i++)
+		carry = ++a[i] == 0;
+	return carry != 0;
 }
 
 /* a[0..n) += v << shift; returns the carry out (nonzero: overflow). */
@@ -162,6 +197,12 @@ big_len(const uint64_t *a, int n)
 static void
 mul64(uint64_t x, uint64_t y, uint64_t r[2])
 {
+#if defined(__SIZEOF_INT128__)
+	__extension__ unsigned __int128 p = (unsigned __int128)x * y;
+
+	r[0] = (uint64_t)p;
+	r[1] = (uint64_t)(p >> 64);
+#else
 	uint64_t xh = x >> 32, xl = x & 0xffffffff;
 	uint64_t yh = y >> 32, yl = y & 0xffffffff;
 	uint64_t p0 = xl * yl, p1 = xl * yh, p2 = xh * yl, p3 = xh * yh;
@@ -169,6 +210,7 @@ mul64(uint64_t x, uint64_t y, uint64_t r[2])
 
 	r[0] = (mid << 32) | (p0 & 0xffffffff);
 	r[1] = p3 + (p1 >> 32) + (p2 >> 32) + (mid >> 32);
+#endif
 }
 
 void
@@ -198,8 +240,8 @@ coin_acc_add(struct coin_acc *a, double p)
 		a->e = x;
 	}
 	mul64(m, m, sq);
-	if (big_add_shifted(a->s1, COIN_ACC_L1, &m, 1, x - a->e) ||
-	    big_add_shifted(a->s2, COIN_ACC_L2, sq, 2, 2 * (x - a->e)))
+	if (big_add_small(a->s1, COIN_ACC_L1, &m, 1, x - a->e) ||
+	    big_add_small(a->s2, COIN_ACC_L2, sq, 2, 2 * (x - a->e)))
 		return COIN_ECORRUPT;
 	a->n++;
 	return 0;
@@ -239,6 +281,70 @@ coin_acc_remove(struct coin_acc *a, double p)
 }
 
 /* a * 2^(64 * 0) as a long double, from its top 128 bits. */
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 u128;
+
+/*
+ * The sums of n prices in two 128-bit integers, when they fit there (a
+ * window whose prices differ little in their binary exponents, as a
+ * pair's do): a few instructions a price.  Returns 0, or 1 if they do
+ * not fit, leaving a as it was.
+ */
+static int
+acc_add_narrow(struct coin_acc *a, const double *p, size_t n)
+{
+	u128 s1 = 0, s2 = 0, sq;
+	uint64_t m, v;
+	int x, e = INT_MAX, sh;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!(p[i] > 0) || !isfinite(p[i]))
+			return 1;
+		split(p[i], &m, &x);
+		if (x < e)
+			e = x;
+	}
+	if (n > (UINT64_C(1) << 32))
+		return 1;
+	for (i = 0; i < n; i++) {
+		split(p[i], &m, &x);
+		sh = x - e;
+		if (sh > 63 - 53)
+			return 1;
+		v = m << sh;		/* below 2^63 */
+		s1 += v;
+		sq = (u128)v * v;	/* below 2^126 */
+		if ((s2 += sq) < sq)
+			return 1;
+	}
+	coin_acc_init(a);
+	a->n = (int64_t)n;
+	a->e = e;
+	a->s1[0] = (uint64_t)s1;
+	a->s1[1] = (uint64_t)(s1 >> 64);
+	a->s2[0] = (uint64_t)s2;
+	a->s2[1] = (uint64_t)(s2 >> 64);
+	return 0;
+}
+#endif
+
+int
+coin_acc_add_all(struct coin_acc *a, const double *p, size_t n)
+{
+	size_t i;
+	int rc;
+
+#if defined(__SIZEOF_INT128__)
+	if (a->n == 0 && n > 0 && acc_add_narrow(a, p, n) == 0)
+		return 0;
+#endif
+	for (i = 0; i < n; i++)
+		if ((rc = coin_acc_add(a, p[i])) != 0)
+			return rc;
+	return 0;
+}
+
 static long double
 big_ld(const uint64_t *a, int n, int *exp2)
 {
@@ -352,6 +458,9 @@ struct ctx {
 	int			 population;
 	double			 smin;		/* a scan's extremes */
 	double			 smax;
+	double			*buf;		/* a scan's prices */
+	size_t			 nbuf;
+	size_t			 capbuf;
 	struct mq		 q[2];
 	struct win		 w;
 };
@@ -717,13 +826,23 @@ win_stat(struct ctx *c, const char *pair, struct coin_stat *st)
 static int
 scan_tick(struct ctx *c, int64_t ts, double p)
 {
-	if (c->w.acc.n == 0 || p > c->smax)
+	(void)ts;
+	if (c->nbuf == c->capbuf) {
+		size_t ncap = c->capbuf ? 2 * c->capbuf : 2048;
+		double *nb;
+
+		if ((nb = realloc(c->buf, ncap * sizeof(*nb))) == NULL)
+			return COIN_ENOMEM;
+		c->buf = nb;
+		c->capbuf = ncap;
+	}
+	if (c->nbuf == 0 || p > c->smax)
 		c->smax = p;
-	if (c->w.acc.n == 0 || p < c->smin)
+	if (c->nbuf == 0 || p < c->smin)
 		c->smin = p;
-	c->w.last_ts = ts;
+	c->buf[c->nbuf++] = p;
 	c->w.last = p;
-	return coin_acc_add(&c->w.acc, p);
+	return 0;
 }
 
 static int
@@ -731,10 +850,11 @@ scan_one(struct ctx *c, const char *pair, int64_t T, struct coin_stat *st)
 {
 	int rc;
 
-	memset(&c->w, 0, sizeof(c->w));
+	c->nbuf = 0;
 	coin_acc_init(&c->w.acc);
 	if ((rc = tick_range(c, pair, T - c->window + 1, T, scan_tick,
-	    NULL)) != 0)
+	    NULL)) != 0 ||
+	    (rc = coin_acc_add_all(&c->w.acc, c->buf, c->nbuf)) != 0)
 		return rc;
 	snprintf(st->pair, sizeof(st->pair), "%s", pair);
 	st->ts = T;
@@ -804,6 +924,7 @@ ctx_free(struct ctx *c)
 		free(c->q[j].ts);
 		free(c->q[j].p);
 	}
+	free(c->buf);
 }
 
 struct compute_arg {
@@ -892,18 +1013,22 @@ coin_store_compute(struct coin_store *s, struct coin_batch *req,
 }
 
 struct all_arg {
-	struct ctx		 c;
+	struct coin_store	*s;
+	int64_t			 window;
+	int			 population;
 	int64_t			 at;
-	struct coin_stat	*out;
+	struct coin_stat	*out;		/* one a pair, in key order */
 	size_t			 n;
 	size_t			 cap;
+	pthread_mutex_t		 lock;		/* guards next and rc */
+	size_t			 next;		/* the next pair to take */
+	int			 rc;		/* the first error */
 };
 
+/* The names of the stored pairs into a->out[].pair, in key order. */
 static int
-all_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+all_pairs(struct coin_store *s, MDB_txn *txn, struct all_arg *a)
 {
-	struct all_arg *a = arg;
-	char pair[COIN_PAIR_MAX + 1];
 	unsigned char kb[COIN_PAIR_MAX + 1];
 	MDB_cursor *pc;
 	MDB_val k, v;
@@ -912,17 +1037,10 @@ all_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	int rc;
 
 	a->n = 0;
-	if ((rc = ctx_open(&a->c, s, txn)) != 0)
-		goto out;
 	if ((rc = mdb_cursor_open(txn, s->ticks, &pc)) != 0)
-		goto out;
+		return rc;
 	for (rc = mdb_cursor_get(pc, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(pc, &k, &v, MDB_SET_RANGE)) {
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
-		    &ts) != 0) {
-			rc = COIN_ECORRUPT;
-			break;
-		}
 		if (a->n == a->cap) {
 			size_t ncap = a->cap ? 2 * a->cap : 256;
 			struct coin_stat *no = realloc(a->out,
@@ -935,30 +1053,142 @@ all_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 			a->out = no;
 			a->cap = ncap;
 		}
-		/*
-		 * All of it again, by scans: --all is the remedy for any
-		 * doubt, and leaves the running states as they are.
-		 */
-		if ((rc = scan_one(&a->c, pair, a->at, &a->out[a->n])) != 0)
+		if (coin_tickkey_decode(k.mv_data, k.mv_size,
+		    a->out[a->n].pair, &ts) != 0) {
+			rc = COIN_ECORRUPT;
 			break;
-		if (a->out[a->n].n > 0 && (rc = coin_store_stats_put(s, txn,
-		    &a->out[a->n], 1)) != 0)
-			break;
-		if (a->out[a->n].n > 0)
-			a->n++;
+		}
 		/* On to the next pair. */
-		plen = strlen(pair);
-		memcpy(kb, pair, plen);
+		plen = strlen(a->out[a->n].pair);
+		memcpy(kb, a->out[a->n++].pair, plen);
 		kb[plen] = 1;
 		k.mv_data = kb;
 		k.mv_size = plen + 1;
 	}
 	mdb_cursor_close(pc);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Pairs taken at a time by a worker. */
+#define ALL_CHUNK	64
+
+/*
+ * Scan the windows of pairs taken a chunk at a time until none are
+ * left or one failed, in txn.
+ */
+static void
+all_scan(struct all_arg *a, MDB_txn *txn)
+{
+	char pair[COIN_PAIR_MAX + 1];
+	struct ctx c;
+	size_t i, end;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	c.window = a->window;
+	c.population = a->population;
+	if ((rc = ctx_open(&c, a->s, txn)) != 0)
+		goto out;
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		i = a->next;
+		end = a->rc != 0 || i >= a->n ? i : i + ALL_CHUNK;
+		if (end > a->n)
+			end = a->n;
+		a->next = end;
+		pthread_mutex_unlock(&a->lock);
+		if (i == end)
+			break;
+		for (; i < end; i++) {
+			memcpy(pair, a->out[i].pair, sizeof(pair));
+			if ((rc = scan_one(&c, pair, a->at, &a->out[i])) != 0)
+				goto out;
+		}
+	}
 out:
-	ctx_close(&a->c);
-	return rc;
+	ctx_close(&c);
+	ctx_free(&c);
+	if (rc != 0) {
+		pthread_mutex_lock(&a->lock);
+		if (a->rc == 0)
+			a->rc = coin_store_mapcode(rc);
+		pthread_mutex_unlock(&a->lock);
+	}
+}
+
+/*
+ * A worker of --all, in a read transaction of its own, which sees what
+ * the caller's write transaction sees: that one writes no ticks, and
+ * no other writer can commit meanwhile.
+ */
+static void *
+all_worker(void *arg)
+{
+	struct all_arg *a = arg;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(a->s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+		pthread_mutex_lock(&a->lock);
+		if (a->rc == 0)
+			a->rc = coin_store_mapcode(rc);
+		pthread_mutex_unlock(&a->lock);
+		return NULL;
+	}
+	all_scan(a, txn);
+	mdb_txn_abort(txn);
+	return NULL;
+}
+
+/* Workers for n pairs: one a core, up to 4, each with 256 pairs or more. */
+static int
+all_nworkers(size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int w = cpus > 4 ? 4 : cpus < 1 ? 1 : (int)cpus;
+
+	while (w > 1 && n / (size_t)w < 256)
+		w--;
+	return w;
+}
+
+static int
+all_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct all_arg *a = arg;
+	pthread_t tid[4];
+	size_t i, kept;
+	int nw, started, rc;
+
+	if ((rc = all_pairs(s, txn, a)) != 0)
+		return rc;
+	/*
+	 * All of it again, by scans: --all is the remedy for any doubt,
+	 * and leaves the running states as they are.  The scans run on
+	 * the machine's cores; a worker that cannot start leaves its share
+	 * to the others and to this thread, which scans in txn.
+	 */
+	a->next = 0;
+	a->rc = 0;
+	nw = all_nworkers(a->n);
+	for (started = 0; nw > 1 && started < nw; started++)
+		if (pthread_create(&tid[started], NULL, all_worker, a) != 0)
+			break;
+	all_scan(a, txn);
+	while (started > 0)
+		pthread_join(tid[--started], NULL);
+	if (a->rc != 0)
+		return a->rc;
+	/* Stats with no tick in their window are reported, not stored. */
+	for (i = kept = 0; i < a->n; i++) {
+		if (a->out[i].n == 0)
+			continue;
+		if ((rc = coin_store_stats_put(s, txn, &a->out[i], 1)) != 0)
+			return rc;
+		a->out[kept++] = a->out[i];
+	}
+	a->n = kept;
+	return 0;
 }
 
 int
@@ -972,11 +1202,14 @@ coin_store_compute_all(struct coin_store *s, int64_t at, int64_t window,
 	if (window <= 0)
 		return COIN_EUSAGE;
 	memset(&a, 0, sizeof(a));
-	a.c.window = window;
-	a.c.population = population;
+	a.s = s;
+	a.window = window;
+	a.population = population;
 	a.at = at;
+	if ((rc = pthread_mutex_init(&a.lock, NULL)) != 0)
+		return rc == ENOMEM ? COIN_ENOMEM : rc;
 	rc = coin_store_write(s, all_fn, &a);
-	ctx_free(&a.c);
+	pthread_mutex_destroy(&a.lock);
 	for (i = 0; rc == 0 && i < a.n; i++)
 		rc = fn(&a.out[i], arg);
 	free(a.out);

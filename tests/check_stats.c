@@ -169,6 +169,45 @@ START_TEST(add_remove_exact)
 }
 END_TEST
 
+/*
+ * Adding a window at once gives the very sums of adding it a price at
+ * a time: prices of one binade, of a few, of ones far apart (which do
+ * not fit 128 bits), subnormal and huge, a bad price, and none.
+ */
+START_TEST(add_all_same)
+{
+	static double p[3000];
+	struct coin_acc a, b;
+	size_t i, n, k;
+
+	for (k = 0; k < 7; k++) {
+		n = k == 6 ? 0 : 3000 - k * 400;
+		for (i = 0; i < n; i++)
+			switch (k) {
+			case 0:	p[i] = 97000 * (1 + 0.001 * uniform()); break;
+			case 1:	p[i] = 1 + 1e-6 * (uniform() - 0.5); break;
+			case 2:	p[i] = ldexp(1, (int)(i % 9)) * uniform() + 1;
+				break;
+			case 3:	p[i] = (i % 2 ? 1e-8 : 7e4) * (1 + uniform());
+				break;
+			case 4:	p[i] = i % 5 ? 5e-324 * (double)(i + 1) :
+				    1e300;
+				break;
+			default: p[i] = 0.1 * (double)(i + 1); break;
+			}
+		coin_acc_init(&a);
+		coin_acc_init(&b);
+		ck_assert_int_eq(coin_acc_add_all(&a, p, n), 0);
+		for (i = 0; i < n; i++)
+			ck_assert_int_eq(coin_acc_add(&b, p[i]), 0);
+		ck_assert_msg(memcmp(&a, &b, sizeof(a)) == 0, "case %zu", k);
+	}
+	p[1] = -1;
+	coin_acc_init(&a);
+	ck_assert_int_eq(coin_acc_add_all(&a, p, 3), COIN_EUSAGE);
+}
+END_TEST
+
 /* ---- through the store ---- */
 
 static char dir[64];
@@ -542,6 +581,7 @@ stats_suite(void)
 	tc = tcase_create("acc");
 	tcase_add_test(tc, exact_series);
 	tcase_add_test(tc, add_remove_exact);
+	tcase_add_test(tc, add_all_same);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("window");
 	tcase_add_checked_fixture(tc, setup, teardown);
