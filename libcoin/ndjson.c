@@ -342,6 +342,8 @@ jrecord(const char *line, size_t len, const char *const *names, int nnames,
 {
 	struct jp j = { line, line, line + len, errbuf, 1 };
 	struct jval k, v;
+	char kb[16];
+	size_t klen;
 	int i;
 
 	for (i = 0; i < nnames; i++)
@@ -372,19 +374,14 @@ jrecord(const char *line, size_t len, const char *const *names, int nnames,
 		jws(&j);
 		if (jvalue(&j, &v) != 0)
 			return COIN_EBADREC;
-		for (i = 0; i < nnames; i++) {
-			char kb[16];
-
-			if (k.len >= sizeof(kb))
-				continue;
-			/* Decoding never lengthens: it fits in kb too. */
-			if (k.escaped)
-				(void)junescape(&k, kb, sizeof(kb));
-			else {
-				memcpy(kb, k.s, k.len);
-				kb[k.len] = '\0';
-			}
-			if (strcmp(kb, names[i]) != 0)
+		/* The key as decoded; kb holds all of any known one. */
+		if (k.escaped)
+			klen = junescape(&k, kb, sizeof(kb));
+		else if ((klen = k.len) < sizeof(kb))
+			memcpy(kb, k.s, k.len);
+		for (i = 0; klen < sizeof(kb) && i < nnames; i++) {
+			if (strlen(names[i]) != klen ||
+			    memcmp(kb, names[i], klen) != 0)
 				continue;
 			if (vals[i].type != J_NONE)
 				return coin_reason(errbuf,

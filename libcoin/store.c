@@ -625,10 +625,18 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	struct coin_batch *b = arg;
 	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
 	const struct coin_pend *e, *prev = NULL;
+	MDB_cursor *c;
 	MDB_val k, v;
 	size_t i;
 	int rc;
 
+	/*
+	 * One cursor for all: LMDB looks for a key on the cursor's page
+	 * before it walks down from the root, and in key order the next
+	 * key is mostly on that page.
+	 */
+	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
+		return rc;
 	for (i = 0; i < b->n; i++, prev = e) {
 		e = &b->e[b->order[i]];
 		memcpy(kb, b->arena + e->off, e->len);
@@ -637,7 +645,7 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		    memcmp(b->arena + prev->off, kb, e->len) != 0) &&
 		    (rc = drop_stale_state(s, txn, (char *)kb, e->len,
 		    e->ts)) != 0)
-			return rc;
+			break;
 		kb[e->len] = '\0';
 		coin_be64_put(kb + e->len + 1, (uint64_t)e->ts);
 		k.mv_data = kb;
@@ -645,10 +653,11 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		coin_be64_put(vb, dbits(e->price));
 		v.mv_data = vb;
 		v.mv_size = 8;
-		if ((rc = mdb_put(txn, s->ticks, &k, &v, 0)) != 0)
-			return rc;
+		if ((rc = mdb_cursor_put(c, &k, &v, 0)) != 0)
+			break;
 	}
-	return 0;
+	mdb_cursor_close(c);
+	return rc;
 }
 
 int

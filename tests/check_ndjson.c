@@ -153,6 +153,11 @@ static const struct {
 	    "duplicate key \"pair\"" },
 	{ "{\"pair\":\"a/b\",\"ts\":1,\"\\u0074s\":1732521600,\"price\":1}",
 	    "duplicate key \"ts\"" },
+	{ "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,"
+	    "\"\\u0070\\u0072\\u0069\\u0063\\u0065\":2}",
+	    "duplicate key \"price\"" },
+	{ "{\"pair\\u0000\":\"a/b\",\"ts\":1732521600,\"price\":1}",
+	    "missing \"pair\"" },
 	{ "{\"pair\":\"\",\"ts\":1732521600,\"price\":1}", "pair is empty" },
 	{ "{\"pair\":\"ab\",\"ts\":1732521600,\"price\":1}",
 	    "pair \"ab\" does not hold exactly one '/'" },
