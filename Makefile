@@ -25,9 +25,10 @@ CHECK_LIBS != pkg-config --libs check 2>/dev/null || \
 	      echo -lcheck -lsubunit -lm -lrt -pthread
 LIBS	= -Wl,--as-needed $(CURL_LIBS) $(JSONC_LIBS) $(LMDB_LIBS) -lm -pthread
 
-# Debian packages: what `make deps` installs when missing.
+# Debian packages: what `make deps` installs when missing (openssl: the
+# test CA and HTTPS server of tests/cli/tls.sh).
 DEBS	= build-essential pkg-config libcurl4-openssl-dev libjson-c-dev \
-	  liblmdb-dev check locales mandoc jq gnuplot-nox
+	  liblmdb-dev check locales mandoc jq gnuplot-nox openssl
 
 ALL_CFLAGS = $(STD) $(WARN) $(WERROR) $(CFLAGS) $(PKG_CFLAGS) -Ilibcoin -Icmd
 
