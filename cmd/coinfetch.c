@@ -560,8 +560,15 @@ main(int argc, char *argv[])
 		errx(EX_USAGE, "COINGECKO_API_URL: \"%.100s\" is not an http "
 		    "or https URL", base);
 	key = getenv("COINGECKO_API_KEY");
-	if (o.cacert != NULL && access(o.cacert, R_OK) != 0)
-		err(EX_NOINPUT, "--cacert: %s", o.cacert);
+	if (o.cacert != NULL) {
+		long ncerts = coin_http_cacert_count(o.cacert);
+
+		if (ncerts < 0)
+			err(EX_NOINPUT, "--cacert: %s", o.cacert);
+		if (ncerts == 0)
+			errx(EX_USAGE, "--cacert: %s holds no PEM certificate",
+			    o.cacert);
+	}
 	memset(&ho, 0, sizeof(ho));
 	ho.base = base;
 	ho.key = key;

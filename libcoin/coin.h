@@ -407,6 +407,12 @@ struct coin_http_opts {
 int	coin_http_open(struct coin_http **hp, const struct coin_http_opts *o,
 	    char *errbuf);
 
+/*
+ * The PEM certificates in the CA file path (lines that begin one), or
+ * -1 with errno set when it cannot be read.
+ */
+long	coin_http_cacert_count(const char *path);
+
 /* Release h and wipe its copy of the key; h may be NULL. */
 void	coin_http_close(struct coin_http *h);
 

@@ -362,6 +362,34 @@ add_header(struct curl_slist **list, const char *name, const char *value)
 	return 0;
 }
 
+long
+coin_http_cacert_count(const char *path)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	static const char trusted[] = "-----BEGIN TRUSTED CERTIFICATE-----";
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	long n = 0;
+	int e;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	errno = 0;
+	while (getline(&line, &cap, f) != -1)
+		if (strncmp(line, begin, sizeof(begin) - 1) == 0 ||
+		    strncmp(line, trusted, sizeof(trusted) - 1) == 0)
+			n++;
+	e = ferror(f) ? (errno != 0 ? errno : EIO) : 0;
+	free(line);
+	fclose(f);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	return n;
+}
+
 int
 coin_http_open(struct coin_http **hp, const struct coin_http_opts *o,
     char *errbuf)

@@ -2,10 +2,10 @@
 # tls.sh - coinfetch over TLS to openssl s_server on 127.0.0.1, with a
 # test CA made here: its certificates are refused until --cacert names
 # it, and then still when the name does not match, the certificate has
-# expired or another key signed it; a --cacert file that holds no
-# certificate is refused too, and no option turns verification off.
-# Each refusal: status 69 at once, one line on stderr, nothing on
-# stdout, no request sent, the key nowhere.
+# expired or another key signed it (each refusal: status 69 at once, one
+# line on stderr, nothing on stdout, no request sent, the key nowhere);
+# a --cacert file that holds no certificate is a bad option value (64),
+# refused before any connection; no option turns verification off.
 . "$(dirname "$0")/lib.sh"
 
 # Nothing here may go through a proxy or to another host.
@@ -280,16 +280,23 @@ fetch self "self-signed, no --cacert"
 refused 1 "SSL certificate problem: self.signed certificate"
 
 # ---------------------------------------------------------------------
-# --cacert files that hold no certificate (libcurl 7.88 reads the file
-# once the handshake has begun).
+# --cacert files that hold no certificate: a bad option value, refused
+# before any connection (libcurl would read the file only once the
+# handshake had begun).
 
 for f in text.pem empty.pem ca.key; do
 	fetch good "--cacert $f: no certificate in it" --cacert "$PKI/$f"
-	refused 1 "error setting certificate file: $PKI/$f" F
+	is_status 64
+	out_empty
+	err_is "coinfetch: --cacert: $PKI/$f holds no PEM certificate"
+	same "$(hellos)" 0 "connections"
 done
 
 fetch good "--cacert a directory" --cacert "$PKI"
-refused 1 "error setting certificate file: $PKI" F
+is_status 66
+out_empty
+err_is "coinfetch: --cacert: $PKI: Is a directory"
+same "$(hellos)" 0 "connections"
 
 # ---------------------------------------------------------------------
 # And the CA still works after all that.
