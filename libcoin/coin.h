@@ -182,8 +182,9 @@ int	coin_store_path(const char *path, char *buf, size_t bufsz);
 /*
  * Open the store in directory path with COIN_STORE_* flags.  Creating
  * makes the directory (mode 0700) and its parents.  Stale reader slots
- * are cleared.  On success *sp holds a handle to release with
- * coin_store_close().  Returns 0, COIN_ENOSTORE, COIN_ESCHEMA,
+ * are cleared; a writer upgrades a store of schema 1.  On success *sp
+ * holds a handle to release with coin_store_close().  Returns 0,
+ * COIN_ENOSTORE, COIN_ESCHEMA, COIN_EUPGRADE (schema 1, read only),
  * COIN_ECORRUPT, COIN_ECREATE (errno then tells why), an LMDB code or
  * an errno.
  */
@@ -375,6 +376,7 @@ const char *coin_store_dir(const struct coin_store *s);
 
 #define COIN_EREFUSED	(-10)	/* the API refused for good (key, root, id) */
 #define COIN_ETRYLATER	(-11)	/* the API kept failing: try again later */
+#define COIN_EUPGRADE	(-12)	/* a store of schema 1: a writer upgrades it */
 
 #define COIN_FETCH_DEMO_ROOT	"https://api.coingecko.com/api/v3"
 #define COIN_FETCH_PRO_ROOT	"https://pro-api.coingecko.com/api/v3"

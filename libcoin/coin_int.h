@@ -18,6 +18,7 @@ struct coin_store {
 	MDB_dbi		 state;
 	MDB_dbi		 meta;
 	int		 rdonly;
+	int		 upgrade;	/* of schema 1, to do on open */
 	char		*dir;
 };
 
@@ -76,10 +77,12 @@ int64_t	coin_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Key codecs of the store, exposed for the unit tests. */
 #define COIN_TICKKEY_MAX	(COIN_PAIR_MAX + 1 + 8)
 #define COIN_STATKEY_MAX	(8 + 8 + COIN_PAIR_MAX)
+#define COIN_IDXKEY_MAX		(8 + COIN_PAIR_MAX)
 
 size_t	coin_tickkey_encode(const char *pair, int64_t ts, unsigned char *k);
 int	coin_tickkey_decode(const unsigned char *k, size_t len, char *pair,
 	    int64_t *ts);
+size_t	coin_idxkey_encode(int64_t ts, const char *pair, unsigned char *k);
 size_t	coin_statkey_encode(int64_t ts, double stddev, const char *pair,
 	    unsigned char *k);
 int	coin_statkey_decode(const unsigned char *k, size_t len, int64_t *ts,

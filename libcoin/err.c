@@ -23,6 +23,9 @@ coin_strerror(int e)
 		return "NUL byte in line";
 	case COIN_ESCHEMA:
 		return "store has an unknown schema version";
+	case COIN_EUPGRADE:
+		return "store of an older schema: the next coinstore or "
+		    "coinstddev run upgrades it";
 	case COIN_ECORRUPT:
 		return "store is corrupt";
 	case COIN_ENOSTORE:
@@ -44,7 +47,7 @@ coin_strerror(int e)
 	case COIN_ETRYLATER:
 		return "the API kept failing; try again later";
 	}
-	if (e <= MDB_KEYEXIST && e >= MDB_LAST_ERRCODE)
+	if (e >= MDB_KEYEXIST && e <= MDB_LAST_ERRCODE)
 		return mdb_strerror(e);
 	if (e > 0)
 		return strerror(e);

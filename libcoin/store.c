@@ -16,34 +16,48 @@
 #include "coin_int.h"
 
 /*
- * Layout, schema 1.  Every integer is big-endian so that keys sort as
+ * Layout, schema 2.  Every integer is big-endian so that keys sort as
  * numbers; doubles are stored as their IEEE 754 bits.
  *
  *   ticks    pair NUL ts                    -> price
  *   stats    ts ~ord(stddev) pair           -> window n mean stddev min
  *                                              max last
- *   statidx  pair NUL ts                    -> ~ord(stddev)
+ *   statidx  ts pair                        -> ~ord(stddev)
  *   counts   ts                             -> how many stats at ts
  *   state    pair                           -> running sums, minima and
  *                                              maxima (stats.c)
- *   meta     "schema" -> "1", "latest" -> ts
+ *   meta     "schema" -> "2", "latest" -> ts
  *
  * ord() maps doubles to integers of the same order; complementing it
  * makes a forward walk of one ts give the ranking: stddev descending,
  * then pair ascending, pairs without a stddev (all ones) last.  statidx
  * finds a (ts, pair)'s stats key, to replace it and to walk one pair's
- * history; counts gives a ranking's length without walking it.  state
+ * history; it is ts first, as the stats are, so that a batch's entries
+ * go in side by side, not one into every pair's part of it (schema 1
+ * had pair first: each batch rewrote a page a pair, and a day of
+ * history made the minute's coinstddev twice as dear).  counts gives a
+ * ranking's length without walking it.  state
  * is a cache of coinstddev's running computation, rebuilt from ticks:
  * a pair's entry can be dropped at any time, and so can all of it.
  * Storing a tick at or before the time a pair's state was computed for
  * drops that state, so the cache never disagrees with the ticks.
  */
-#define SCHEMA		1
+#define SCHEMA		2
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)
 #define STATVAL_LEN	56
 #define PRUNE_BATCH	10000
 #define FAULTS_MAX	20
 #define OPEN_TRIES	3
+
+size_t
+coin_idxkey_encode(int64_t ts, const char *pair, unsigned char *k)
+{
+	size_t n = strlen(pair);
+
+	coin_be64_put(k, (uint64_t)ts);
+	memcpy(k + 8, pair, n);
+	return n + 8;
+}
 
 static uint64_t
 dbits(double d)
@@ -295,6 +309,48 @@ put_meta_ts(MDB_txn *txn, MDB_dbi meta, const char *key, int64_t ts)
 	return mdb_put(txn, meta, &k, &v, 0);
 }
 
+/*
+ * Schema 1 to 2, by a writer that opens a store of schema 1 (and in
+ * a transaction of its own, which can grow the map): statidx made anew,
+ * ts first, from the stats.  Another writer may have done it meanwhile.
+ */
+static int
+upgrade1(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	unsigned char ib[8 + COIN_PAIR_MAX];
+	MDB_val k = { 6, "schema" }, v = { 1, "2" }, ik, iv;
+	MDB_cursor *c;
+	int rc;
+
+	(void)arg;
+	if ((rc = mdb_get(txn, s->meta, &k, &iv)) != 0)
+		return rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
+	if (iv.mv_size == 1 && *(char *)iv.mv_data == '0' + SCHEMA)
+		return 0;
+	if ((rc = mdb_drop(txn, s->statidx, 0)) != 0 ||
+	    (rc = mdb_cursor_open(txn, s->stats, &c)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(c, &ik, &iv, MDB_NEXT)) == 0) {
+		if (ik.mv_size <= 16 || ik.mv_size > 16 + COIN_PAIR_MAX) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		memcpy(ib, ik.mv_data, 8);
+		memcpy(ib + 8, (unsigned char *)ik.mv_data + 16,
+		    ik.mv_size - 16);
+		iv.mv_data = (unsigned char *)ik.mv_data + 8;
+		iv.mv_size = 8;
+		ik.mv_data = ib;
+		ik.mv_size -= 8;
+		if ((rc = mdb_put(txn, s->statidx, &ik, &iv, 0)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
 /* Open the named databases, making them in a new store. */
 static int
 open_dbs(struct coin_store *s)
@@ -304,7 +360,7 @@ open_dbs(struct coin_store *s)
 	unsigned create = s->rdonly ? 0 : MDB_CREATE;
 	MDB_dbi old;
 	char num[16];
-	int rc;
+	int rc, old1;
 
 	if ((rc = coin_store_txn(s, s->rdonly ? MDB_RDONLY : 0, &txn)) != 0)
 		return rc;
@@ -326,10 +382,16 @@ open_dbs(struct coin_store *s)
 		rc = rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
 		goto fail;
 	}
-	if (v.mv_size != 1 || *(char *)v.mv_data != '0' + SCHEMA) {
+	if (v.mv_size != 1 || (*(char *)v.mv_data != '0' + SCHEMA &&
+	    *(char *)v.mv_data != '1')) {
 		rc = COIN_ESCHEMA;
 		goto fail;
 	}
+	if (*(char *)v.mv_data == '1' && !create) {
+		rc = COIN_EUPGRADE;
+		goto fail;
+	}
+	old1 = *(char *)v.mv_data == '1';
 	if ((rc = mdb_dbi_open(txn, "ticks", create, &s->ticks)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "stats", create, &s->stats)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "statidx", create, &s->statidx)) != 0 ||
@@ -343,6 +405,7 @@ open_dbs(struct coin_store *s)
 		rc = mdb_drop(txn, old, 1);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto fail;
+	s->upgrade = old1;
 	return coin_store_mapcode(mdb_txn_commit(txn));
 fail:
 	mdb_txn_abort(txn);
@@ -431,7 +494,8 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 	if (rc != 0)
 		goto fail;
 	(void)mdb_reader_check(s->env, &dead);
-	if ((rc = open_dbs(s)) != 0)
+	if ((rc = open_dbs(s)) != 0 ||
+	    (s->upgrade && (rc = coin_store_write(s, upgrade1, NULL)) != 0))
 		goto fail;
 	*sp = s;
 	return 0;
@@ -722,7 +786,7 @@ int
 coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
     const struct coin_stat *st, size_t n)
 {
-	unsigned char kb[COIN_STATKEY_MAX], ib[COIN_TICKKEY_MAX], cb[8];
+	unsigned char kb[COIN_STATKEY_MAX], ib[COIN_IDXKEY_MAX], cb[8];
 	unsigned char vb[STATVAL_LEN], ob[COIN_STATKEY_MAX];
 	MDB_val k, v, ik, iv, ok;
 	int64_t latest = 0;
@@ -737,7 +801,7 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 		return rc;
 	for (i = 0; i < n; i++, st++) {
 		ik.mv_data = ib;
-		ik.mv_size = coin_tickkey_encode(st->pair, st->ts, ib);
+		ik.mv_size = coin_idxkey_encode(st->ts, st->pair, ib);
 		/* A stat computed again replaces the old one's key. */
 		if ((rc = mdb_get(txn, s->statidx, &ik, &iv)) == 0) {
 			if (iv.mv_size != 8)
@@ -1021,7 +1085,7 @@ int
 coin_store_stat_rank(struct coin_store *s, const char *pair, int64_t ts,
     struct coin_stat *st, uint64_t *rank)
 {
-	unsigned char ib[COIN_TICKKEY_MAX], kb[COIN_STATKEY_MAX];
+	unsigned char ib[COIN_IDXKEY_MAX], kb[COIN_STATKEY_MAX];
 	MDB_txn *txn;
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -1032,7 +1096,7 @@ coin_store_stat_rank(struct coin_store *s, const char *pair, int64_t ts,
 	if ((rc = read_begin(s, s->stats, &txn, &c)) != 0)
 		return rc;
 	k.mv_data = ib;
-	k.mv_size = coin_tickkey_encode(pair, ts, ib);
+	k.mv_size = coin_idxkey_encode(ts, pair, ib);
 	if ((rc = mdb_get(txn, s->statidx, &k, &v)) != 0)
 		goto out;
 	if (v.mv_size != 8) {
@@ -1070,29 +1134,34 @@ int
 coin_store_stat_times(struct coin_store *s, const char *pair, int64_t since,
     int64_t until, int (*fn)(int64_t, void *), void *arg)
 {
-	unsigned char kb[COIN_TICKKEY_MAX];
-	char p[COIN_PAIR_MAX + 1];
+	unsigned char kb[8], ib[COIN_IDXKEY_MAX];
 	MDB_txn *txn;
 	MDB_cursor *c;
-	MDB_val k, v;
+	MDB_val k, v, ik, iv;
 	int64_t ts;
 	int rc;
 
 	if (since < 0)
 		since = 0;
-	if ((rc = read_begin(s, s->statidx, &txn, &c)) != 0)
+	/* The stat times in counts, and pair's entry at each. */
+	if ((rc = read_begin(s, s->counts, &txn, &c)) != 0)
 		return rc;
+	coin_be64_put(kb, (uint64_t)since);
 	k.mv_data = kb;
-	k.mv_size = coin_tickkey_encode(pair, since, kb);
+	k.mv_size = 8;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, p, &ts) != 0) {
+		if (k.mv_size != 8) {
 			rc = COIN_ECORRUPT;
 			break;
 		}
-		if (strcmp(p, pair) != 0 || ts > until)
+		if ((ts = (int64_t)coin_be64_get(k.mv_data)) > until)
 			break;
-		if ((rc = fn(ts, arg)) != 0)
+		ik.mv_data = ib;
+		ik.mv_size = coin_idxkey_encode(ts, pair, ib);
+		if ((rc = mdb_get(txn, s->statidx, &ik, &iv)) == MDB_NOTFOUND)
+			continue;
+		if (rc != 0 || (rc = fn(ts, arg)) != 0)
 			break;
 	}
 	read_end(txn, c);
@@ -1358,7 +1427,7 @@ check_stats(struct coin_store *s, MDB_txn *txn, struct checker *ck,
 			continue;
 		}
 		ik.mv_data = ib;
-		ik.mv_size = coin_tickkey_encode(st.pair, st.ts, ib);
+		ik.mv_size = coin_idxkey_encode(st.ts, st.pair, ib);
 		e = mdb_get(txn, s->statidx, &ik, &iv);
 		if (e != 0 && e != MDB_NOTFOUND) {
 			rc = e;
@@ -1424,9 +1493,9 @@ out:
 }
 
 /*
- * Delete, in one transaction, up to PRUNE_BATCH keys of a pair-major
- * database whose ts < cutoff, from the key in resume on.  *done is set
- * when the whole database has been walked.
+ * Delete, in one transaction, up to PRUNE_BATCH ticks whose ts <
+ * cutoff, from the key in resume on.  *done is set when all the ticks
+ * have been walked.
  */
 static int
 prune_pairs(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff,
@@ -1472,12 +1541,13 @@ prune_pairs(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff,
 }
 
 /*
- * The stats keys, ts first: delete from the start while ts < cutoff,
- * with the count of each ts whose stats all go.
+ * Keys ts first (stats, statidx): delete from the start while ts <
+ * cutoff, with, for the stats (counted), the count of each ts whose
+ * stats all go.
  */
 static int
-prune_stats(MDB_txn *txn, MDB_dbi dbi, MDB_dbi counts, int64_t cutoff,
-    uint64_t *count, int *done)
+prune_front(MDB_txn *txn, MDB_dbi dbi, int counted, MDB_dbi counts,
+    int64_t cutoff, uint64_t *count, int *done)
 {
 	MDB_cursor *c;
 	MDB_val k, v, ck;
@@ -1499,7 +1569,7 @@ prune_stats(MDB_txn *txn, MDB_dbi dbi, MDB_dbi counts, int64_t cutoff,
 		}
 		ck.mv_data = k.mv_data;
 		ck.mv_size = 8;
-		e = mdb_del(txn, counts, &ck, NULL);
+		e = counted ? mdb_del(txn, counts, &ck, NULL) : 0;
 		if (e != 0 && e != MDB_NOTFOUND) {
 			rc = e;
 			break;
@@ -1536,11 +1606,11 @@ prune_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		a->done = 1;
 		return mdb_drop(txn, s->state, 0);
 	}
-	if (a->which == 2)
-		return prune_stats(txn, s->stats, s->counts, a->cutoff, &a->n,
-		    &a->done);
-	return prune_pairs(txn, a->which ? s->statidx : s->ticks, a->cutoff,
-	    a->from, a->fromlen, a->next, &a->nextlen, &a->n, &a->done);
+	if (a->which == 2 || a->which == 1)
+		return prune_front(txn, a->which == 2 ? s->stats : s->statidx,
+		    a->which == 2, s->counts, a->cutoff, &a->n, &a->done);
+	return prune_pairs(txn, s->ticks, a->cutoff, a->from, a->fromlen,
+	    a->next, &a->nextlen, &a->n, &a->done);
 }
 
 int

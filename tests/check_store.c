@@ -375,7 +375,7 @@ START_TEST(schema_refused)
 	struct coin_store *s = open_rw();
 
 	coin_store_close(s);
-	raw_put("meta", "schema", 6, "2", 1);
+	raw_put("meta", "schema", 6, "3", 1);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE),
 	    COIN_ESCHEMA);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
@@ -535,6 +535,98 @@ START_TEST(check)
 	    COIN_ECORRUPT);
 	ck_assert_int_ge(faults, 2);
 	coin_store_close(s);
+}
+END_TEST
+
+static int
+count_time(int64_t ts, void *arg)
+{
+	(void)ts;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * A store of schema 1 (statidx pair NUL ts, minmax queues) is refused
+ * by a reader and upgraded by a writer: statidx made anew from the
+ * stats, minmax dropped, all of it sound.
+ */
+START_TEST(schema1_upgraded)
+{
+	struct coin_store *s = open_rw();
+	struct coin_stat st[3], got;
+	unsigned char kb[COIN_TICKKEY_MAX];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi idx, stats, meta, mm;
+	MDB_cursor *c;
+	MDB_val k, v, ok, ov;
+	struct coin_storeinfo info;
+	uint64_t rank;
+	int n = 0;
+
+	st[0] = mkstat("a/usd", T0, 2.5, 10);
+	st[1] = mkstat("b/usd", T0, 1, 10);
+	st[2] = mkstat("a/usd", T0 + 60, 3, 11);
+	ck_assert_int_eq(coin_store_put_stats(s, st, 3), 0);
+	coin_store_close(s);
+	/* Back to schema 1, by hand. */
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
+	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "statidx", 0, &idx), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "stats", 0, &stats), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "minmax", MDB_CREATE, &mm), 0);
+	ck_assert_int_eq(mdb_drop(txn, idx, 0), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, stats, &c), 0);
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		char pair[COIN_PAIR_MAX + 1];
+
+		memcpy(pair, (char *)k.mv_data + 16, k.mv_size - 16);
+		pair[k.mv_size - 16] = '\0';
+		ok.mv_data = kb;
+		ok.mv_size = coin_tickkey_encode(pair,
+		    (int64_t)coin_be64_get(k.mv_data), kb);
+		ov.mv_data = (char *)k.mv_data + 8;
+		ov.mv_size = 8;
+		ck_assert_int_eq(mdb_put(txn, idx, &ok, &ov, 0), 0);
+		ck_assert_int_eq(mdb_put(txn, mm, &ok, &ov, 0), 0);
+	}
+	mdb_cursor_close(c);
+	k.mv_data = "schema";
+	k.mv_size = 6;
+	v.mv_data = "1";
+	v.mv_size = 1;
+	ck_assert_int_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_EUPGRADE);
+	ck_assert_str_eq(coin_strerror(COIN_EUPGRADE), "store of an older "
+	    "schema: the next coinstore or coinstddev run upgrades it");
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	coin_store_close(s);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_uint_eq(info.stats, 3);
+	ck_assert_int_eq(coin_store_stat_rank(s, "b/usd", T0, &got, &rank),
+	    0);
+	ck_assert_uint_eq(rank, 2);
+	ck_assert(got.stddev == 1);
+	ck_assert_int_eq(coin_store_stat_times(s, "a/usd", 0, INT64_MAX,
+	    count_time, &n), 0);
+	ck_assert_int_eq(n, 2);
+	coin_store_close(s);
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
+	ck_assert_int_eq(mdb_env_open(env, db, MDB_RDONLY, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "minmax", 0, &mm), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
 }
 END_TEST
 
@@ -840,6 +932,7 @@ store_suite(void)
 	tcase_add_test(tc, map_grows);
 	tcase_add_test(tc, map_adopted);
 	tcase_add_test(tc, schema_refused);
+	tcase_add_test(tc, schema1_upgraded);
 	tcase_add_test(tc, not_ours_or_damaged);
 	tcase_add_test(tc, stats);
 	tcase_add_test(tc, check);
