@@ -59,13 +59,16 @@ $(BUILD)/%: $(BUILD)/cmd/%.o $(UTIL_OBJ) $(BUILD)/libcoin.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UTIL_OBJ) $(BUILD)/libcoin.a \
 	    $(LIBS)
 
-# libcoin's allocations go through tests/alloc_hook.c, which can fail them.
+# libcoin's allocations go through tests/alloc_hook.c, which can fail them;
+# its LMDB commits and map growth through tests/lmdb_hook.c, likewise.
 $(BUILD)/check_libcoin: $(UNIT_SRC) tests/check_main.h tests/alloc_hook.c \
-    tests/alloc_hook.h $(BUILD)/libcoin.a
+    tests/alloc_hook.h tests/lmdb_hook.c tests/lmdb_hook.h $(BUILD)/libcoin.a
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests $(LDFLAGS) \
 	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup \
-	    -Wl,--wrap=free,--wrap=newlocale -o $@ $(UNIT_SRC) \
-	    tests/alloc_hook.c $(BUILD)/libcoin.a $(LIBS) $(CHECK_LIBS)
+	    -Wl,--wrap=free,--wrap=newlocale \
+	    -Wl,--wrap=mdb_txn_commit,--wrap=mdb_env_set_mapsize \
+	    -o $@ $(UNIT_SRC) tests/alloc_hook.c tests/lmdb_hook.c \
+	    $(BUILD)/libcoin.a $(LIBS) $(CHECK_LIBS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libcoin.a
 	@mkdir -p $(@D)

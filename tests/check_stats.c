@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* check_stats.c - unit tests of the exact windowed standard deviation */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "check_main.h"
 #include "coin_int.h"
+#include "lmdb_hook.h"
 
 #define T0	1732521600
 
@@ -321,6 +323,7 @@ compute(struct coin_store *s, const char *const *pairs, int np, int64_t ts,
 	ck_assert_int_eq(coin_store_compute(s, b, window, population, out,
 	    &nout), 0);
 	coin_batch_free(b);
+	ck_assert_uint_eq(nout, (size_t)np);
 	for (i = 0; i < nout; i++)
 		check_stat(&out[i], window, population);
 }
@@ -572,6 +575,104 @@ START_TEST(all_and_prune)
 }
 END_TEST
 
+struct seen {
+	int64_t	 window;
+	int	 n;
+};
+
+static int
+check_all_count(const struct coin_stat *st, void *arg)
+{
+	struct seen *x = arg;
+
+	check_stat(st, x->window, 0);
+	x->n++;
+	return 0;
+}
+
+/*
+ * Each computation's transaction found the map full at its commit
+ * (tests/lmdb_hook.c), the tiny map full at some puts too: the retry
+ * computes from the store again, never from the failed attempt's sums,
+ * and stores each stat once.  With no room to grow, a clear error and
+ * nothing stored.
+ */
+START_TEST(compute_commit_full)
+{
+	static const char *const pairs[] = { "a/usd", "b/usd", "c/btc" };
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	struct coin_stat out[3];
+	struct coin_tick t;
+	double x[3] = { 97000, 1.0001, 1e-8 };
+	int64_t ts = T0, W = 600;
+	struct seen seen = { 0, 0 };
+	uint64_t n;
+	size_t nout;
+	int m, k, rc;
+
+	nmem = 0;
+	rc = coin_store_open_size(&s, db, COIN_STORE_CREATE, 64 * 1024);
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	for (m = 0; m < 60; m++) {
+		ts = T0 + m * 60;
+		for (k = 0; k < 3; k++) {
+			x[k] *= 1 + 0.001 * (uniform() - 0.5);
+			store(s, pairs[k], ts, x[k]);
+		}
+		if (m % 5 != 4) {
+			compute(s, pairs, 3, ts, W, 0);
+			continue;
+		}
+		/* Each doubles the map: a dozen of them, not sixty. */
+		lmdb_hook_commit_full(0, 1 + m % 2);
+		compute(s, pairs, 3, ts, W, 0);
+		lmdb_hook_stop();
+		ck_assert_uint_eq(lmdb_hook_commits(), 2 + m % 2);
+		ck_assert_int_eq(coin_store_stats_count(s, ts, &n), 0);
+		ck_assert_uint_eq(n, 3);
+	}
+	seen.window = W;
+	lmdb_hook_commit_full(0, 2);
+	rc = coin_store_compute_all(s, ts, W, 0, check_all_count, &seen);
+	lmdb_hook_stop();
+	ck_assert_msg(rc == 0, "compute_all: %s", coin_strerror(rc));
+	ck_assert_uint_eq(lmdb_hook_commits(), 3);
+	ck_assert_int_eq(seen.n, 3);
+	ck_assert_int_eq(coin_store_check(s, NULL, NULL, &info), 0);
+	ck_assert_uint_eq(info.stats, 60 * 3);
+	/* No room: nothing stored, nothing reported, the state unmoved. */
+	ts += 60;
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (k = 0; k < 3; k++) {
+		store(s, pairs[k], ts, x[k] * 1.01);
+		snprintf(t.pair, sizeof(t.pair), "%s", pairs[k]);
+		t.ts = ts;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	lmdb_hook_commit_full(0, LMDB_HOOK_EVER);
+	lmdb_hook_grow_fail(1);
+	rc = coin_store_compute(s, b, W, 0, out, &nout);
+	lmdb_hook_stop();
+	coin_batch_free(b);
+	ck_assert_msg(rc == ENOMEM, "compute: %s (%d)", coin_strerror(rc),
+	    rc);
+	ck_assert_uint_eq(nout, 0);
+	ck_assert_uint_eq(lmdb_hook_commits(), 2);
+	ck_assert_int_eq(coin_store_stats_count(s, ts, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(coin_store_check(s, NULL, NULL, &info), 0);
+	ck_assert_uint_eq(info.stats, 60 * 3);
+	ck_assert_int_eq(info.latest, ts - 60);
+	compute(s, pairs, 3, ts, W, 0);
+	ck_assert_int_eq(coin_store_stats_count(s, ts, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	coin_store_close(s);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -592,6 +693,7 @@ stats_suite(void)
 	tcase_add_test(tc, backfill);
 	tcase_add_test(tc, ranking);
 	tcase_add_test(tc, all_and_prune);
+	tcase_add_test(tc, compute_commit_full);
 	suite_add_tcase(s, tc);
 	return s;
 }

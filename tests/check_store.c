@@ -14,6 +14,7 @@
 
 #include "check_main.h"
 #include "coin_int.h"
+#include "lmdb_hook.h"
 
 #define T0	1732521600
 
@@ -916,6 +917,357 @@ START_TEST(stale_readers)
 }
 END_TEST
 
+/* ---- the map found full by the commit ---- */
+
+#define MAP_TINY	(64 * 1024)
+
+/* n ticks at ts: pairs m<first>/usd, m<first + 1>/usd..., price + i. */
+static struct coin_batch *
+mbatch(int first, int n, int64_t ts, double price)
+{
+	struct coin_batch *b;
+	struct coin_tick t;
+	int i;
+
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(t.pair, sizeof(t.pair), "m%05d/usd", first + i);
+		t.ts = ts;
+		t.price = price + i;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	return b;
+}
+
+struct expect {
+	int	 n;		/* ticks seen */
+	int	 split;		/* the first pair of the second batch */
+	double	 price;		/* its price */
+};
+
+static int
+expect_tick(const struct coin_tick *t, void *arg)
+{
+	struct expect *x = arg;
+	char pair[COIN_PAIR_MAX + 1];
+
+	snprintf(pair, sizeof(pair), "m%05d/usd", x->n);
+	ck_assert_str_eq(t->pair, pair);
+	ck_assert_int_eq(t->ts, T0);
+	if (x->n < x->split)
+		ck_assert(t->price == 1 + x->n);
+	else
+		ck_assert(t->price == x->price + (x->n - x->split));
+	x->n++;
+	return 0;
+}
+
+/*
+ * s holds the ticks of mbatch(0, split, T0, 1), then those of a second
+ * mbatch(split, n - split, T0, price), each once, and is sound.
+ */
+static void
+holds(struct coin_store *s, int n, int split, double price)
+{
+	struct coin_storeinfo info;
+	struct expect x = { 0, split, price };
+
+	ck_assert_int_eq(coin_store_ticks(s, NULL, INT64_MIN, INT64_MAX, 0,
+	    expect_tick, &x), 0);
+	ck_assert_int_eq(x.n, n);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_uint_eq(info.ticks, (uint64_t)n);
+}
+
+/* A store holding the first batch, m00000..m00299, and its map size. */
+static struct coin_store *
+open_first(size_t size, uint64_t *map)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	int rc;
+
+	rc = coin_store_open_size(&s, db, COIN_STORE_CREATE, size);
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	b = mbatch(0, 300, T0, 1);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	holds(s, 300, 300, 0);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	*map = info.map_size;
+	return s;
+}
+
+/*
+ * The map found full by the commit (tests/lmdb_hook.c says so as LMDB
+ * does: the transaction aborted, MDB_MAP_FULL), and by a put too, as
+ * the map is tiny: it doubles each time and the batch goes in again
+ * from the start, whole and once.
+ */
+START_TEST(commit_full_retried)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	struct coin_stat st[8];
+	char pair[COIN_PAIR_MAX + 1];
+	uint64_t map, n;
+	int i, rc;
+
+	s = open_first(MAP_TINY, &map);
+	/* Half of the batch replaces stored ticks, half is new. */
+	b = mbatch(150, 300, T0, 1000);
+	lmdb_hook_commit_full(0, 3);
+	rc = coin_store_put_batch(s, b);
+	lmdb_hook_stop();
+	coin_batch_free(b);
+	ck_assert_msg(rc == 0, "put: %s", coin_strerror(rc));
+	ck_assert_uint_eq(lmdb_hook_commits_failed(), 3);
+	ck_assert_uint_eq(lmdb_hook_commits(), 4);
+	holds(s, 450, 150, 1000);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_ge(lmdb_hook_grows(), 3);
+	ck_assert_uint_eq(info.map_size, map << lmdb_hook_grows());
+	/* Stats: half replace stored ones, half are new at a later ts. */
+	for (i = 0; i < 8; i++) {
+		snprintf(pair, sizeof(pair), "m%05d/usd", i % 4);
+		st[i] = mkstat(pair, i < 4 ? T0 : T0 + 60, 1 + i, 5);
+	}
+	ck_assert_int_eq(coin_store_put_stats(s, st, 4), 0);
+	for (i = 0; i < 4; i++)
+		st[i].stddev = 10 + i;
+	lmdb_hook_commit_full(0, 2);
+	rc = coin_store_put_stats(s, st, 8);
+	lmdb_hook_stop();
+	ck_assert_msg(rc == 0, "put_stats: %s", coin_strerror(rc));
+	ck_assert_uint_eq(lmdb_hook_commits(), 3);
+	ck_assert_uint_ge(lmdb_hook_grows(), 2);
+	ck_assert_int_eq(coin_store_stats_count(s, T0, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_int_eq(coin_store_stats_count(s, T0 + 60, &n), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_uint_eq(info.stats, 8);
+	ck_assert_uint_eq(info.stat_times, 2);
+	ck_assert_int_eq(info.latest, T0 + 60);
+	coin_store_close(s);
+	/* Committed, not only seen by the handle that wrote it. */
+	s = open_rw();
+	holds(s, 450, 150, 1000);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * The map full at every commit and no room to grow it: the growth's
+ * error comes back, nothing of the batch is stored, the store is sound,
+ * and the same handle takes the batch once there is room.  The map is
+ * big enough for the puts: only the commits find it full.
+ */
+START_TEST(commit_full_no_room)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	struct coin_stat st = mkstat("m00000/usd", T0, 1, 5);
+	uint64_t map, n;
+	int64_t ts;
+	int rc;
+
+	s = open_first((size_t)1 << 24, &map);
+	b = mbatch(150, 300, T0, 1000);
+	lmdb_hook_commit_full(0, LMDB_HOOK_EVER);
+	lmdb_hook_grow_fail(2);
+	rc = coin_store_put_batch(s, b);
+	lmdb_hook_stop();
+	ck_assert_msg(rc == ENOMEM, "put: %s (%d)", coin_strerror(rc), rc);
+	ck_assert_uint_eq(lmdb_hook_commits(), 3);
+	ck_assert_uint_eq(lmdb_hook_grows(), 2);
+	holds(s, 300, 300, 0);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.map_size, map << 2);
+	lmdb_hook_commit_full(0, LMDB_HOOK_EVER);
+	lmdb_hook_grow_fail(0);
+	rc = coin_store_put_stats(s, &st, 1);
+	lmdb_hook_stop();
+	ck_assert_msg(rc == ENOMEM, "put_stats: %s (%d)", coin_strerror(rc),
+	    rc);
+	ck_assert_int_eq(coin_store_stats_count(s, T0, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(coin_store_stat_time(s, INT64_MAX, &ts),
+	    MDB_NOTFOUND);
+	holds(s, 300, 300, 0);
+	/* Room again. */
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	ck_assert_int_eq(coin_store_put_stats(s, &st, 1), 0);
+	holds(s, 450, 150, 1000);
+	ck_assert_int_eq(coin_store_stats_count(s, T0, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * The map full at every commit while it really grows each time: the
+ * loop ends where the address space (or SIZE_MAX) does, with an error
+ * and nothing stored.  LMDB leaves an environment whose remap failed
+ * with no map at all: closing it is the one thing left to do.
+ */
+START_TEST(commit_full_unbounded)
+{
+	struct coin_store *s;
+	struct coin_batch *b;
+	uint64_t map;
+	int rc;
+
+	s = open_first(MAP_TINY, &map);
+	b = mbatch(150, 300, T0, 1000);
+	lmdb_hook_commit_full(0, LMDB_HOOK_EVER);
+	rc = coin_store_put_batch(s, b);
+	lmdb_hook_stop();
+	ck_assert_msg(rc == ENOMEM || rc == MDB_MAP_FULL, "put: %s (%d)",
+	    coin_strerror(rc), rc);
+	ck_assert_uint_gt(lmdb_hook_commits(), 1);
+	coin_store_close(s);
+	s = open_rw();
+	holds(s, 300, 300, 0);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	holds(s, 450, 150, 1000);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * A fresh store of MAP_TINY bytes in path (made from dir and a count of
+ * probes) takes n ticks in one batch, only counting commits.  Returns
+ * whether its map grew; *at_commit tells whether the real commit found
+ * the map full after all the puts had fitted.
+ */
+static int
+probe(int n, char *path, size_t pathsz, int *at_commit)
+{
+	static int probes;
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	struct expect x = { 0, n, 1 };
+	int rc;
+
+	snprintf(path, pathsz, "%s/probe%d", dir, probes++);
+	rc = coin_store_open_size(&s, path, COIN_STORE_CREATE, MAP_TINY);
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	b = mbatch(0, n, T0, 1);
+	lmdb_hook_commit_full(0, 0);
+	rc = coin_store_put_batch(s, b);
+	lmdb_hook_stop();
+	coin_batch_free(b);
+	ck_assert_msg(rc == 0, "%d ticks: %s", n, coin_strerror(rc));
+	*at_commit = lmdb_hook_commits_full() > 0;
+	/* Each commit that found the map full was followed by another. */
+	ck_assert_uint_eq(lmdb_hook_commits(), lmdb_hook_commits_full() + 1);
+	ck_assert_int_eq(coin_store_ticks(s, NULL, INT64_MIN, INT64_MAX, 0,
+	    expect_tick, &x), 0);
+	ck_assert_int_eq(x.n, n);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	coin_store_close(s);
+	return info.map_size > MAP_TINY;
+}
+
+/*
+ * The same without injection: a batch whose puts fit in the map, but
+ * not the pages that its commit writes (the databases' new roots in the
+ * main database, the free list).  Batches grow by 16 ticks until one
+ * outgrows the map, then the 15 sizes below it are tried: LMDB 0.9.24
+ * with 4 KiB pages finds it full at the commit from 850 ticks to 1061.
+ */
+START_TEST(commit_full_real)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct expect x = { 0, 0, 1 };
+	char path[128];
+	int n, m, at_commit = 0;
+
+	for (n = 16; !probe(n, path, sizeof(path), &at_commit); n += 16)
+		ck_assert_int_lt(n, 100000);
+	for (m = n - 15; !at_commit && m < n; m++)
+		(void)probe(m, path, sizeof(path), &at_commit);
+	ck_assert_msg(at_commit, "no batch up to %d ticks made the commit "
+	    "find the map full", n);
+	/* The batch of that probe is in the file, whole, and sound. */
+	ck_assert_int_eq(coin_store_open(&s, path, 0), 0);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	x.split = (int)info.ticks;
+	ck_assert_int_eq(coin_store_ticks(s, NULL, INT64_MIN, INT64_MAX, 0,
+	    expect_tick, &x), 0);
+	ck_assert_uint_eq((uint64_t)x.n, info.ticks);
+	ck_assert_int_ge(x.n, n - 15);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * Pruning, in five transactions and more, with each one in turn found
+ * full at its commit: the counts are those of a plain run.
+ */
+START_TEST(commit_full_prune)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	struct coin_tick t;
+	struct coin_stat st[2];
+	uint64_t nt, ns;
+	unsigned long after, plain = 0, failed;
+	int i, rc;
+
+	for (after = 0;; after++) {
+		rc = coin_store_open_size(&s, db, COIN_STORE_CREATE,
+		    MAP_TINY);
+		ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+		/* 12,000 ticks, 11,000 to prune: two bounded transactions. */
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		for (i = 0; i < 12000; i++) {
+			snprintf(t.pair, sizeof(t.pair), "p%d/usd", i % 2);
+			t.ts = T0 + (i / 2) * 60;
+			t.price = 1 + i;
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		}
+		ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+		coin_batch_free(b);
+		st[0] = mkstat("p0/usd", T0, 1, 5);
+		st[1] = mkstat("p1/usd", T0 + 5999 * 60, 1, 5);
+		ck_assert_int_eq(coin_store_put_stats(s, st, 2), 0);
+		lmdb_hook_commit_full(after, 1);
+		rc = coin_store_prune(s, T0 + 5500 * 60, &nt, &ns);
+		lmdb_hook_stop();
+		failed = lmdb_hook_commits_failed();
+		ck_assert_msg(rc == 0, "prune, commit %lu full: %s", after + 1,
+		    coin_strerror(rc));
+		ck_assert_uint_eq(nt, 11000);
+		ck_assert_uint_eq(ns, 1);
+		ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info),
+		    0);
+		ck_assert_uint_eq(info.ticks, 1000);
+		ck_assert_uint_eq(info.stats, 1);
+		ck_assert_int_eq(info.first_ts, T0 + 5500 * 60);
+		coin_store_close(s);
+		teardown();
+		setup();
+		if (after == 0)
+			plain = lmdb_hook_commits() - failed;
+		ck_assert_uint_eq(lmdb_hook_commits(), plain + failed);
+		if (failed == 0)
+			break;		/* past the last commit */
+	}
+	ck_assert_uint_ge(after, 5);
+	ck_assert_uint_eq(after, plain);
+}
+END_TEST
+
 Suite *
 store_suite(void)
 {
@@ -942,6 +1294,15 @@ store_suite(void)
 	tcase_add_test(tc, prune);
 	tcase_add_test(tc, backup);
 	tcase_add_test(tc, stale_readers);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("map full");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, commit_full_retried);
+	tcase_add_test(tc, commit_full_no_room);
+	tcase_add_test(tc, commit_full_unbounded);
+	tcase_add_test(tc, commit_full_real);
+	tcase_add_test(tc, commit_full_prune);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,7 +2,8 @@
 # faults.sh - disk full and I/O errors at each write, sync and open of
 # the store (an LD_PRELOAD shim, tests/preload/faultfs.c): a clear error,
 # status 74, nothing echoed for the failed batch, and a sound store that
-# takes the next run once the fault is gone.
+# takes the next run once the fault is gone.  And the child that walks
+# the store for --check dying of a signal: one message, status 74.
 . "$(dirname "$0")/lib.sh"
 
 # The sanitizers' runtime must come first: no preloading under them.
@@ -84,5 +85,45 @@ for call in write sync open; do
 	coinstore --db "$WORK/f1" --backup "$WORK/bk-$call" 2>"$ERR" ||
 	    fail "the backup after the fault: $(cat "$ERR")"
 done
+
+# The walk of --check crashing in its child, as a damaged page would
+# make it: at its first read of the store or midway.  A SIGSEGV or
+# SIGBUS is the child's own handler's message; any other signal kills
+# it, and the parent says so.  Either way one line, status 74, nothing
+# on stdout, and the store as it was, sound and writable.
+db=$WORK/sig
+batch "$T0" | coinstore --db "$db" -q
+batch "$((T0 + 60))" | coinstore --db "$db" -q
+sum=$(cksum <"$db/data.mdb")
+coinstore --db "$db" --dump >"$WORK/dump"
+died="on damaged data: the store is corrupt"
+for sig in SEGV BUS ABRT KILL; do
+	case $sig in
+	SEGV|BUS) msg="store is corrupt (reading it crashed)" ;;
+	ABRT)	msg="the check died of signal 6 $died" ;;
+	KILL)	msg="the check died of signal 9 $died" ;;
+	esac
+	for after in 0 60; do
+		T="--check dies of SIG$sig after $after reads"
+		LD_PRELOAD=$WORK/faultfs.so FAULT_CALL=cursor \
+		    FAULT_SIGNAL=$sig FAULT_AFTER=$after \
+		    coinstore --db "$db" --check >"$OUT" 2>"$ERR"
+		rc=$?
+		is_status 74
+		out_empty
+		err_is "coinstore: $db: $msg; restore a --backup"
+		same "$(cksum <"$db/data.mdb")" "$sum" "data.mdb"
+	done
+done
+T="--check after the crashes"
+coinstore --db "$db" --check >"$OUT" 2>"$ERR"
+rc=$?
+is_status 0
+err_empty
+coinstore --db "$db" --dump | cmp -s - "$WORK/dump" && pass ||
+    fail "the ticks changed"
+batch "$((T0 + 120))" | coinstore --db "$db" -q && pass ||
+    fail "the next run failed"
+same "$(coinstore --db "$db" --dump | wc -l | tr -d ' ')" 150 "ticks"
 
 finish

@@ -3,10 +3,13 @@
 /*
  * For the shell tests only.  Environment:
  *   FAULT_CALL   write (pwrite, pwritev, write, writev), sync (fsync,
- *                fdatasync, msync) or open (open, openat)
+ *                fdatasync, msync), open (open, openat) or cursor
+ *                (mdb_cursor_get in a child the process forked: it
+ *                dies there of FAULT_SIGNAL)
  *   FAULT_AFTER  let this many matching calls through, fail the rest
  *   FAULT_ERRNO  ENOSPC (default), EIO, EDQUOT or EACCES
  *   FAULT_PATH   only for files whose path holds this (default data.mdb)
+ *   FAULT_SIGNAL SEGV (default), BUS, ABRT or KILL
  */
 #define _GNU_SOURCE
 #include <sys/mman.h>
@@ -17,6 +20,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <lmdb.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +29,30 @@
 #include <unistd.h>
 
 static long passed;
+static pid_t loaded_in;
+
+static void	on_load(void) __attribute__((constructor));
+
+/* The process the shim was loaded into: its children are others. */
+static void
+on_load(void)
+{
+	loaded_in = getpid();
+}
+
+static int
+sig_code(void)
+{
+	const char *s = getenv("FAULT_SIGNAL");
+
+	if (s == NULL || strcmp(s, "SEGV") == 0)
+		return SIGSEGV;
+	if (strcmp(s, "BUS") == 0)
+		return SIGBUS;
+	if (strcmp(s, "ABRT") == 0)
+		return SIGABRT;
+	return SIGKILL;
+}
 
 static int
 err_code(void)
@@ -185,4 +214,18 @@ open64(const char *path, int flags, ...)
 	if (fail("open", path_matches(path)))
 		return -1;
 	return real_open64(path, flags, mode);
+}
+
+/*
+ * A read of a damaged page, in a forked child only: it raises the
+ * signal as the fault would, its handler (if any) runs, and unless
+ * that ends the process the call goes on.
+ */
+int
+mdb_cursor_get(MDB_cursor *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
+{
+	REAL(mdb_cursor_get);
+	if (getpid() != loaded_in && fail("cursor", 1))
+		raise(sig_code());
+	return real_mdb_cursor_get(c, k, v, op);
 }
