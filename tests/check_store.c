@@ -559,7 +559,7 @@ START_TEST(schema1_upgraded)
 	unsigned char kb[COIN_TICKKEY_MAX];
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi idx, stats, meta, mm;
+	MDB_dbi idx, sdb, meta, mm;
 	MDB_cursor *c;
 	MDB_val k, v, ok, ov;
 	struct coin_storeinfo info;
@@ -577,11 +577,11 @@ START_TEST(schema1_upgraded)
 	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
 	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, "statidx", 0, &idx), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, "stats", 0, &stats), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "stats", 0, &sdb), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, "minmax", MDB_CREATE, &mm), 0);
 	ck_assert_int_eq(mdb_drop(txn, idx, 0), 0);
-	ck_assert_int_eq(mdb_cursor_open(txn, stats, &c), 0);
+	ck_assert_int_eq(mdb_cursor_open(txn, sdb, &c), 0);
 	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
 		char pair[COIN_PAIR_MAX + 1];
 
