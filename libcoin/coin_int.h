@@ -19,6 +19,7 @@ struct coin_store {
 	MDB_dbi		 meta;
 	int		 rdonly;
 	int		 upgrade;	/* of schema 1, to do on open */
+	int		 broken;	/* a remap failed: every call fails */
 	char		*dir;
 };
 

@@ -220,6 +220,21 @@ coin_store_mapcode(int rc)
 }
 
 /*
+ * Map the store anew at size (0: as large as the file says).  When
+ * that fails LMDB is left without a map: the handle is then broken for
+ * good, every later call returns the error.
+ */
+static int
+remap(struct coin_store *s, size_t size)
+{
+	int rc;
+
+	if ((rc = mdb_env_set_mapsize(s->env, size)) != 0)
+		s->broken = rc;
+	return rc;
+}
+
+/*
  * Begin a transaction, adopting a map that another process grew and
  * clearing the reader slots of dead processes when the table is full.
  */
@@ -228,10 +243,12 @@ coin_store_txn(struct coin_store *s, unsigned flags, MDB_txn **txn)
 {
 	int rc, tries, dead;
 
+	if (s->broken != 0)
+		return s->broken;
 	for (tries = 0; tries < 3; tries++) {
 		rc = mdb_txn_begin(s->env, NULL, flags, txn);
 		if (rc == MDB_MAP_RESIZED)
-			rc = mdb_env_set_mapsize(s->env, 0);
+			rc = remap(s, 0);
 		else if (rc == MDB_READERS_FULL)
 			rc = mdb_reader_check(s->env, &dead);
 		else
@@ -253,7 +270,7 @@ grow(struct coin_store *s)
 		return rc;
 	if (info.me_mapsize > SIZE_MAX / 2)
 		return MDB_MAP_FULL;
-	return mdb_env_set_mapsize(s->env, info.me_mapsize * 2);
+	return remap(s, info.me_mapsize * 2);
 }
 
 static int
@@ -1651,6 +1668,8 @@ coin_store_backup(struct coin_store *s, const char *dir)
 	struct stat st;
 	int fd, rc, e;
 
+	if (s->broken != 0)
+		return s->broken;
 	if ((e = mkdirs(dir, 0700)) != 0)
 		return e;
 	if (snprintf(dst, sizeof(dst), "%s/data.mdb", dir) >=

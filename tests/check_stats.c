@@ -661,6 +661,10 @@ START_TEST(compute_commit_full)
 	    rc);
 	ck_assert_uint_eq(nout, 0);
 	ck_assert_uint_eq(lmdb_hook_commits(), 2);
+	/* The remap failed: the handle is done with, a new one goes on. */
+	ck_assert_int_eq(coin_store_stats_count(s, ts, &n), ENOMEM);
+	coin_store_close(s);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
 	ck_assert_int_eq(coin_store_stats_count(s, ts, &n), 0);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_int_eq(coin_store_check(s, NULL, NULL, &info), 0);

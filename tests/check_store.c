@@ -1084,15 +1084,24 @@ START_TEST(commit_full_no_room)
 	ck_assert_msg(rc == ENOMEM, "put: %s (%d)", coin_strerror(rc), rc);
 	ck_assert_uint_eq(lmdb_hook_commits(), 3);
 	ck_assert_uint_eq(lmdb_hook_grows(), 2);
+	/*
+	 * A failed remap may leave LMDB without a map: the handle says so
+	 * to every later call, and a new one takes over.
+	 */
+	ck_assert_int_eq(coin_store_info(s, &info), ENOMEM);
+	coin_store_close(s);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
 	holds(s, 300, 300, 0);
 	ck_assert_int_eq(coin_store_info(s, &info), 0);
-	ck_assert_uint_eq(info.map_size, map << 2);
+	ck_assert_uint_ge(info.map_size, map);
 	lmdb_hook_commit_full(0, LMDB_HOOK_EVER);
 	lmdb_hook_grow_fail(0);
 	rc = coin_store_put_stats(s, &st, 1);
 	lmdb_hook_stop();
 	ck_assert_msg(rc == ENOMEM, "put_stats: %s (%d)", coin_strerror(rc),
 	    rc);
+	coin_store_close(s);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
 	ck_assert_int_eq(coin_store_stats_count(s, T0, &n), 0);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_int_eq(coin_store_stat_time(s, INT64_MAX, &ts),
