@@ -4,22 +4,7 @@
 # batches in time, backfills, and the man page's examples.
 . "$(dirname "$0")/lib.sh"
 
-# Nothing here may go through a proxy or to another host.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy \
-    NO_PROXY no_proxy
-
-# Under the sanitizers: leaks of system libraries are not ours.
-LSAN_OPTIONS=suppressions=$ROOT/tests/data/lsan.supp:print_suppressions=0
-export LSAN_OPTIONS
-
-# Time limits stretch under the sanitizers and valgrind (make valgrind
-# runs each command under memcheck).
-SLOW=1
-if [ -n "${VALGRIND:-}" ]; then
-	SLOW=5
-elif [ -n "${SANITIZED:-}" ]; then
-	SLOW=2
-fi
+net_setup
 
 KEY=CG-testkey-0123456789
 LOG=$WORK/mock.log

@@ -19,6 +19,23 @@ trap 'exit 1' INT TERM HUP
 COIN_DB=$WORK/db
 export COIN_DB
 
+# The tests that talk HTTP: no proxy, no host but 127.0.0.1; the
+# sanitizers' leak reports of system libraries suppressed; SLOW, how far
+# time limits stretch under the sanitizers and valgrind.
+net_setup() {
+	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY \
+	    all_proxy NO_PROXY no_proxy
+	LSAN_OPTIONS=suppressions=$ROOT/tests/data/lsan.supp
+	LSAN_OPTIONS=$LSAN_OPTIONS:print_suppressions=0
+	export LSAN_OPTIONS
+	SLOW=1
+	if [ -n "${VALGRIND:-}" ]; then
+		SLOW=5
+	elif [ -n "${SANITIZED:-}" ]; then
+		SLOW=2
+	fi
+}
+
 npass=0
 nfail=0
 T=

@@ -8,19 +8,7 @@
 # refused before any connection; no option turns verification off.
 . "$(dirname "$0")/lib.sh"
 
-# Nothing here may go through a proxy or to another host.
-unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy \
-    NO_PROXY no_proxy
-
-LSAN_OPTIONS=suppressions=$ROOT/tests/data/lsan.supp:print_suppressions=0
-export LSAN_OPTIONS
-
-SLOW=1
-if [ -n "${VALGRIND:-}" ]; then
-	SLOW=5
-elif [ -n "${SANITIZED:-}" ]; then
-	SLOW=2
-fi
+net_setup
 
 KEY=CG-tlskey-0123456789
 COINGECKO_API_KEY=$KEY
