@@ -59,10 +59,10 @@ print_stat(const struct coin_stat *st, void *arg)
 
 /* Compute, store and print the pending requests. */
 static int
-flush(struct tick_loop *l)
+flush(struct tick_loop *l, struct coin_batch *b, int *status)
 {
 	struct run *r = l->arg;
-	size_t i, n = coin_batch_len(l->b), nout;
+	size_t i, n = coin_batch_len(b), nout;
 	char ts[32];
 	int rc;
 
@@ -71,11 +71,11 @@ flush(struct tick_loop *l)
 		r->outcap = n;
 		r->out = emalloc(n * sizeof(*r->out));
 	}
-	rc = coin_store_compute(r->s, l->b, r->o->window, r->o->population,
+	rc = coin_store_compute(r->s, b, r->o->window, r->o->population,
 	    r->out, &nout);
 	if (rc != 0) {
 		warnx("%s: %s", coin_store_dir(r->s), coin_strerror(rc));
-		l->status = worse(l->status, coin_exit_status(rc));
+		*status = worse(*status, coin_exit_status(rc));
 		return -1;
 	}
 	for (i = 0; i < nout; i++) {
@@ -84,13 +84,13 @@ flush(struct tick_loop *l)
 			warnx("%s: no stored tick at %s or in the window "
 			    "before it (is the input coinstore's echo?)",
 			    r->out[i].pair, ts);
-			l->status = worse(l->status, EX_DATAERR);
+			*status = worse(*status, EX_DATAERR);
 			continue;
 		}
-		if (print_stat(&r->out[i], &l->status) != 0)
+		if (print_stat(&r->out[i], status) != 0)
 			break;
 	}
-	(void)out_flush(&l->status);
+	(void)out_flush(status);
 	return 0;
 }
 

@@ -66,27 +66,27 @@ set_mode(struct opts *o, enum mode m)
 
 /* Commit the pending ticks, then echo them: only durable data goes out. */
 static int
-commit(struct tick_loop *l)
+commit(struct tick_loop *l, struct coin_batch *b, int *status)
 {
 	const struct opts *o = l->arg;
 	struct coin_tick t;
 	char buf[COIN_RECBUF];
-	size_t i, n = coin_batch_len(l->b);
+	size_t i, n = coin_batch_len(b);
 	int rc;
 
-	if ((rc = coin_store_put_batch(store, l->b)) != 0) {
+	if ((rc = coin_store_put_batch(store, b)) != 0) {
 		warnx("%s: commit: %s", coin_store_dir(store),
 		    coin_strerror(rc));
-		l->status = worse(l->status, coin_exit_status(rc));
+		*status = worse(*status, coin_exit_status(rc));
 		return -1;
 	}
 	for (i = 0; i < n && !o->quiet; i++) {
-		coin_batch_get(l->b, i, &t);
-		if (out_write(buf, coin_tick_format(&t, buf), &l->status) != 0)
+		coin_batch_get(b, i, &t);
+		if (out_write(buf, coin_tick_format(&t, buf), status) != 0)
 			break;
 	}
 	if (!o->quiet)
-		(void)out_flush(&l->status);
+		(void)out_flush(status);
 	return 0;
 }
 

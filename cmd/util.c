@@ -5,7 +5,9 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,14 +213,143 @@ reraise_stop(void)
 	}
 }
 
+/*
+ * The writer: a thread that stores (and echoes) one batch while the
+ * loop reads and parses the next, so that parsing and the store's work
+ * (its disk sync most of all) overlap.  Batches go to it one at a time
+ * and in order; a batch is echoed only once its transaction committed,
+ * as before.  It holds stderr's lock while it works, so that its lines
+ * and the reader's never interleave.
+ */
+static struct {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	pthread_t		 tid;
+	int			 on;
+	struct tick_loop	*l;
+	struct coin_batch	*b;	/* handed over; NULL when idle */
+	struct coin_batch	*spare;	/* the next batch for the loop */
+	int			 failed;
+	int			 status;
+	int			 quit;
+} wr = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *
+writer_main(void *arg)
+{
+	struct coin_batch *b;
+	int rc, status;
+
+	(void)arg;
+	pthread_mutex_lock(&wr.mu);
+	for (;;) {
+		while (wr.b == NULL && !wr.quit)
+			pthread_cond_wait(&wr.cv, &wr.mu);
+		if ((b = wr.b) == NULL)
+			break;
+		pthread_mutex_unlock(&wr.mu);
+		status = 0;
+		flockfile(stderr);
+		rc = wr.l->flush(wr.l, b, &status);
+		funlockfile(stderr);
+		coin_batch_truncate(b, 0);
+		pthread_mutex_lock(&wr.mu);
+		wr.status = worse(wr.status, status);
+		if (rc != 0)
+			wr.failed = 1;
+		wr.spare = b;
+		wr.b = NULL;
+		pthread_cond_broadcast(&wr.cv);
+	}
+	pthread_mutex_unlock(&wr.mu);
+	return NULL;
+}
+
+/* Start the writer, with the loop's signals left to the loop. */
+static void
+writer_start(struct tick_loop *l)
+{
+	sigset_t block, old;
+	int rc;
+
+	if ((rc = coin_batch_new(&wr.spare)) != 0)
+		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
+	wr.l = l;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* Without a thread the loop stores each batch itself. */
+	wr.on = pthread_create(&wr.tid, NULL, writer_main, NULL) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Wait for the writer to finish what it holds, and end it. */
+static void
+writer_stop(struct tick_loop *l)
+{
+	if (wr.on) {
+		pthread_mutex_lock(&wr.mu);
+		wr.quit = 1;
+		pthread_cond_broadcast(&wr.cv);
+		pthread_mutex_unlock(&wr.mu);
+		pthread_join(wr.tid, NULL);
+		wr.on = 0;
+	}
+	l->status = worse(l->status, wr.status);
+	coin_batch_free(wr.spare);
+	wr.spare = NULL;
+}
+
+/*
+ * End the open transaction: hand the pending ticks to the writer once
+ * it is done with the last ones.  Returns -1 when a batch failed: the
+ * loop stops, and what it gathered since goes nowhere.
+ */
 static int
 loop_flush(struct tick_loop *l)
 {
-	int rc = coin_batch_len(l->b) > 0 ? l->flush(l) : 0;
+	struct coin_batch *b;
+	int rc = 0;
 
-	coin_batch_truncate(l->b, 0);
 	l->open_start = 0;
+	if (!wr.on) {
+		if (coin_batch_len(l->b) > 0)
+			rc = l->flush(l, l->b, &l->status);
+		coin_batch_truncate(l->b, 0);
+		return rc;
+	}
+	pthread_mutex_lock(&wr.mu);
+	while (wr.b != NULL)
+		pthread_cond_wait(&wr.cv, &wr.mu);
+	if (wr.failed) {
+		l->status = worse(l->status, wr.status);
+		rc = -1;
+	} else if (coin_batch_len(l->b) > 0) {
+		b = wr.spare;
+		wr.b = l->b;
+		l->b = b;
+		pthread_cond_broadcast(&wr.cv);
+	}
+	pthread_mutex_unlock(&wr.mu);
+	coin_batch_truncate(l->b, 0);
 	return rc;
+}
+
+/* warnx, as one line among the writer's. */
+static void	loop_warn(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
+static void
+loop_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	flockfile(stderr);
+	vwarnx(fmt, ap);
+	funlockfile(stderr);
+	va_end(ap);
 }
 
 /* Add a good tick, ending transactions only between batches. */
@@ -244,7 +375,8 @@ loop_add(struct tick_loop *l, const struct coin_tick *t)
 static int
 loop_bad(struct tick_loop *l, struct coin_reader *r, const char *why)
 {
-	warnx("%s:%zu: %s", coin_reader_name(r), coin_reader_lineno(r), why);
+	loop_warn("%s:%zu: %s", coin_reader_name(r), coin_reader_lineno(r),
+	    why);
 	l->status = worse(l->status, EX_DATAERR);
 	if (!l->strict)
 		return 0;
@@ -285,7 +417,8 @@ loop_file(struct tick_loop *l, struct coin_reader *r)
 			continue;
 		}
 		if (rc != 1) {
-			warnx("%s: %s", coin_reader_name(r), coin_strerror(rc));
+			loop_warn("%s: %s", coin_reader_name(r),
+			    coin_strerror(rc));
 			l->status = worse(l->status, EX_IOERR);
 			return -1;
 		}
@@ -321,9 +454,10 @@ tick_loop(struct tick_loop *l, char **files, int nfiles)
 	sigaction(SIGTERM, &sa, NULL);
 	if ((rc = coin_batch_new(&l->b)) != 0)
 		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
+	writer_start(l);
 	for (i = 0; i < nfiles && !stopped; i++) {
 		if ((rc = coin_reader_open(&r, files[i])) != 0) {
-			warnx("%s: %s", files[i], strerror(rc));
+			loop_warn("%s: %s", files[i], strerror(rc));
 			l->status = worse(l->status, EX_NOINPUT);
 			continue;
 		}
@@ -333,6 +467,7 @@ tick_loop(struct tick_loop *l, char **files, int nfiles)
 	/* Under --strict, a bad line has dropped the open batch already. */
 	if (l->status != EX_IOERR)
 		(void)loop_flush(l);
+	writer_stop(l);
 	coin_batch_free(l->b);
 	l->b = NULL;
 	return l->status;

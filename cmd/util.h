@@ -65,7 +65,9 @@ struct tick_loop {
 	size_t			 bulk;
 	size_t			 split;
 	int			 strict;
-	int			(*flush)(struct tick_loop *);
+	/* Store b (and say so); worsen *status on failure, return -1. */
+	int			(*flush)(struct tick_loop *,
+				    struct coin_batch *b, int *status);
 	void			*arg;
 	int			 status;
 	size_t			 open_start;	/* the open batch's first */

@@ -845,26 +845,26 @@ scan_tick(struct ctx *c, int64_t ts, double p)
 	return 0;
 }
 
+/* The stat of pair st->pair at T into *st. */
 static int
-scan_one(struct ctx *c, const char *pair, int64_t T, struct coin_stat *st)
+scan_one(struct ctx *c, int64_t T, struct coin_stat *st)
 {
+	struct coin_acc acc;
 	int rc;
 
 	c->nbuf = 0;
-	coin_acc_init(&c->w.acc);
-	if ((rc = tick_range(c, pair, T - c->window + 1, T, scan_tick,
+	coin_acc_init(&acc);
+	if ((rc = tick_range(c, st->pair, T - c->window + 1, T, scan_tick,
 	    NULL)) != 0 ||
-	    (rc = coin_acc_add_all(&c->w.acc, c->buf, c->nbuf)) != 0)
+	    (rc = coin_acc_add_all(&acc, c->buf, c->nbuf)) != 0)
 		return rc;
-	snprintf(st->pair, sizeof(st->pair), "%s", pair);
 	st->ts = T;
 	st->window = c->window;
-	st->n = c->w.acc.n;
+	st->n = acc.n;
 	st->min = st->n ? c->smin : NAN;
 	st->max = st->n ? c->smax : NAN;
 	st->last = st->n ? c->w.last : NAN;
-	return coin_acc_result(&c->w.acc, c->population, &st->mean,
-	    &st->stddev);
+	return coin_acc_result(&acc, c->population, &st->mean, &st->stddev);
 }
 
 /*
@@ -1079,7 +1079,6 @@ all_pairs(struct coin_store *s, MDB_txn *txn, struct all_arg *a)
 static void
 all_scan(struct all_arg *a, MDB_txn *txn)
 {
-	char pair[COIN_PAIR_MAX + 1];
 	struct ctx c;
 	size_t i, end;
 	int rc;
@@ -1099,11 +1098,9 @@ all_scan(struct all_arg *a, MDB_txn *txn)
 		pthread_mutex_unlock(&a->lock);
 		if (i == end)
 			break;
-		for (; i < end; i++) {
-			memcpy(pair, a->out[i].pair, sizeof(pair));
-			if ((rc = scan_one(&c, pair, a->at, &a->out[i])) != 0)
+		for (; i < end; i++)
+			if ((rc = scan_one(&c, a->at, &a->out[i])) != 0)
 				goto out;
-		}
 	}
 out:
 	ctx_close(&c);
