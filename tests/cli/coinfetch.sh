@@ -140,13 +140,7 @@ while IFS='|' read -r args why; do
 	T="bad option: $args"
 	eval "coinfetch $args" >"$OUT" 2>"$ERR"
 	rc=$?
-	is_status 64
-	out_empty
-	same "$(sed -n 1p "$ERR")" "coinfetch: $why" "reason"
-	case $(sed -n 2p "$ERR") in
-	"usage: coinfetch ["*) pass ;;
-	*) fail "no usage after the reason: $(cat "$ERR")" ;;
-	esac
+	is_usage coinfetch "$why"
 done <<'EOF'
 --bogus|unknown option --bogus
 -x|unknown option -x

@@ -19,6 +19,18 @@ trap 'exit 1' INT TERM HUP
 COIN_DB=$WORK/db
 export COIN_DB
 
+# is_usage PROG WHY: the last run was refused as a bad usage: 64,
+# nothing on stdout, "PROG: WHY" then PROG's usage on stderr.
+is_usage() {
+	is_status 64
+	out_empty
+	same "$(sed -n 1p "$ERR")" "$1: $2" "reason"
+	case $(sed -n 2p "$ERR") in
+	"usage: $1 ["*) pass ;;
+	*) fail "no usage after the reason: $(cat "$ERR")" ;;
+	esac
+}
+
 # The tests that talk HTTP: no proxy, no host but 127.0.0.1; the
 # sanitizers' leak reports of system libraries suppressed; SLOW, how far
 # time limits stretch under the sanitizers and valgrind.

@@ -192,13 +192,7 @@ UNTRUSTED="SSL certificate problem: unable to get local issuer certificate"
 
 while IFS='|' read -r args why; do
 	fetch good "no such option: $args" $args
-	is_status 64
-	out_empty
-	same "$(sed -n 1p "$ERR")" "coinfetch: $why" "reason"
-	case $(sed -n 2p "$ERR") in
-	"usage: coinfetch ["*) pass ;;
-	*) fail "no usage after the reason: $(cat "$ERR")" ;;
-	esac
+	is_usage coinfetch "$why"
 	same "$(hellos)" 0 "connections"
 done <<'EOF'
 --insecure|unknown option --insecure
