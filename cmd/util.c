@@ -275,6 +275,8 @@ writer_start(struct tick_loop *l)
 	if ((rc = coin_batch_new(&wr.spare)) != 0)
 		errx(EX_SOFTWARE, "%s", coin_strerror(rc));
 	wr.l = l;
+	wr.b = NULL;
+	wr.failed = wr.status = wr.quit = 0;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
