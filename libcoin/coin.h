@@ -327,6 +327,7 @@ int	coin_store_compute_all(struct coin_store *s, int64_t ts,
 /* What --stats reports. */
 struct coin_storeinfo {
 	uint64_t ticks;
+	uint64_t staged;	/* of them, not merged into ticks yet */
 	uint64_t pairs;
 	uint64_t stats;
 	uint64_t stat_times;

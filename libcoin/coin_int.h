@@ -16,9 +16,11 @@ struct coin_store {
 	MDB_dbi		 statidx;
 	MDB_dbi		 counts;
 	MDB_dbi		 state;
+	MDB_dbi		 recent;	/* the stage: ts pair -> price */
+	MDB_dbi		 pairs;		/* pair -> "" for every stored pair */
 	MDB_dbi		 meta;
 	int		 rdonly;
-	int		 upgrade;	/* of schema 1, to do on open */
+	int		 upgrade;	/* the schema to upgrade from on open */
 	int		 broken;	/* a remap failed: every call fails */
 	char		*dir;
 };
@@ -74,6 +76,55 @@ int	coin_reason(char *errbuf, const char *fmt, ...)
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
 int64_t	coin_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* The price of a tick's value, or COIN_ECORRUPT. */
+int	coin_price_decode(const MDB_val *v, double *price);
+
+/*
+ * The stage (stage.c): the newest ticks, keyed ts then pair, until they
+ * are merged into ticks.  Ticks in ticks have ts <= merged, staged ones
+ * ts > merged, at COIN_STAGE_MAX times at most.
+ */
+#define COIN_STAGE_MAX	64
+
+struct coin_run {
+	int64_t		 ts;		/* the staged time of this run */
+	MDB_cursor	*c;		/* where the last look left it */
+	int		 at;		/* c is on a key */
+};
+
+struct coin_stage {
+	struct coin_store *s;
+	MDB_txn		*txn;
+	int64_t		 merged;
+	size_t		 ticks;		/* staged */
+	int		 n;		/* staged times, oldest first */
+	struct coin_run	 run[COIN_STAGE_MAX];
+};
+
+typedef int	coin_stage_fn(void *arg, int64_t ts, double price);
+
+/* The merged time of txn (0 before the first merge), or an error. */
+int	coin_stage_merged(struct coin_store *s, MDB_txn *txn, int64_t *ts);
+/* Read the stage of txn into st: 0, COIN_ECORRUPT or an error. */
+int	coin_stage_open(struct coin_store *s, MDB_txn *txn,
+	    struct coin_stage *st);
+/* Close st's cursors (st may be half open). */
+void	coin_stage_close(struct coin_stage *st);
+/* fn for each staged tick of pair with from <= ts <= to, oldest first. */
+int	coin_stage_range(struct coin_stage *st, const char *pair,
+	    size_t plen, int64_t from, int64_t to, coin_stage_fn *fn,
+	    void *arg);
+/* The newest staged tick of pair at or before to, or MDB_NOTFOUND. */
+int	coin_stage_latest(struct coin_stage *st, const char *pair,
+	    size_t plen, int64_t to, int64_t *ts, double *price);
+/* Would times new times and ticks new ticks overfill the stage? */
+int	coin_stage_full(const struct coin_stage *st, int times,
+	    size_t ticks);
+/* Move every staged tick into ticks, in st's write transaction. */
+int	coin_stage_merge(struct coin_stage *st);
+/* Set the merged time (ticks hold nothing later) in st's transaction. */
+int	coin_stage_set_merged(struct coin_stage *st, int64_t merged);
 
 /* Key codecs of the store, exposed for the unit tests. */
 #define COIN_TICKKEY_MAX	(COIN_PAIR_MAX + 1 + 8)

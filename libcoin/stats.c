@@ -454,6 +454,7 @@ struct ctx {
 	struct coin_store	*s;
 	MDB_txn			*txn;
 	MDB_cursor		*ticks;
+	struct coin_stage	 st;		/* open when ticks is */
 	int64_t			 window;
 	int			 population;
 	double			 smin;		/* a scan's extremes */
@@ -654,9 +655,25 @@ mq_push(struct mq *q, int j, int64_t ts, double p)
 	return 0;
 }
 
+struct staged {
+	struct ctx	*c;
+	int		(*fn)(struct ctx *, int64_t, double);
+	int		*count;
+};
+
+static int
+staged_tick(void *arg, int64_t ts, double p)
+{
+	struct staged *a = arg;
+
+	if (a->count != NULL)
+		(*a->count)++;
+	return a->fn(a->c, ts, p);
+}
+
 /*
  * Call fn(ts, price) for each stored tick of pair with from <= ts <=
- * to, oldest first.
+ * to, oldest first: those in ticks, then the staged ones.
  */
 static int
 tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
@@ -664,6 +681,7 @@ tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
 {
 	unsigned char kb[COIN_TICKKEY_MAX];
 	size_t plen = strlen(pair);
+	struct staged sa;
 	MDB_val k, v;
 	int64_t ts;
 	double p;
@@ -689,7 +707,13 @@ tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
 		if (count != NULL)
 			(*count)++;
 	}
-	return rc == MDB_NOTFOUND || rc == 0 ? 0 : coin_store_mapcode(rc);
+	if (rc != MDB_NOTFOUND && rc != 0)
+		return coin_store_mapcode(rc);
+	sa.c = c;
+	sa.fn = fn;
+	sa.count = count;
+	return coin_stage_range(&c->st, pair, plen, from, to, staged_tick,
+	    &sa);
 }
 
 static int
@@ -901,17 +925,27 @@ compute_one(struct ctx *c, const char *pair, int64_t T,
 static int
 ctx_open(struct ctx *c, struct coin_store *s, MDB_txn *txn)
 {
+	int rc;
+
 	c->s = s;
 	c->txn = txn;
 	c->ticks = NULL;
-	return mdb_cursor_open(txn, s->ticks, &c->ticks);
+	if ((rc = coin_stage_open(s, txn, &c->st)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->ticks, &c->ticks)) != 0) {
+		coin_stage_close(&c->st);
+		c->ticks = NULL;
+	}
+	return rc;
 }
 
 static void
 ctx_close(struct ctx *c)
 {
-	if (c->ticks != NULL)
+	if (c->ticks != NULL) {
 		mdb_cursor_close(c->ticks);
+		coin_stage_close(&c->st);
+	}
 	c->ticks = NULL;
 }
 
@@ -1029,18 +1063,15 @@ struct all_arg {
 static int
 all_pairs(struct coin_store *s, MDB_txn *txn, struct all_arg *a)
 {
-	unsigned char kb[COIN_PAIR_MAX + 1];
 	MDB_cursor *pc;
 	MDB_val k, v;
-	int64_t ts;
-	size_t plen;
 	int rc;
 
 	a->n = 0;
-	if ((rc = mdb_cursor_open(txn, s->ticks, &pc)) != 0)
+	if ((rc = mdb_cursor_open(txn, s->pairs, &pc)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(pc, &k, &v, MDB_FIRST); rc == 0;
-	    rc = mdb_cursor_get(pc, &k, &v, MDB_SET_RANGE)) {
+	    rc = mdb_cursor_get(pc, &k, &v, MDB_NEXT)) {
 		if (a->n == a->cap) {
 			size_t ncap = a->cap ? 2 * a->cap : 256;
 			struct coin_stat *no = realloc(a->out,
@@ -1053,17 +1084,12 @@ all_pairs(struct coin_store *s, MDB_txn *txn, struct all_arg *a)
 			a->out = no;
 			a->cap = ncap;
 		}
-		if (coin_tickkey_decode(k.mv_data, k.mv_size,
-		    a->out[a->n].pair, &ts) != 0) {
+		if (coin_pair_valid(k.mv_data, k.mv_size, NULL) != 0) {
 			rc = COIN_ECORRUPT;
 			break;
 		}
-		/* On to the next pair. */
-		plen = strlen(a->out[a->n].pair);
-		memcpy(kb, a->out[a->n++].pair, plen);
-		kb[plen] = 1;
-		k.mv_data = kb;
-		k.mv_size = plen + 1;
+		memcpy(a->out[a->n].pair, k.mv_data, k.mv_size);
+		a->out[a->n++].pair[k.mv_size] = '\0';
 	}
 	mdb_cursor_close(pc);
 	return rc == MDB_NOTFOUND ? 0 : rc;

@@ -16,17 +16,21 @@
 #include "coin_int.h"
 
 /*
- * Layout, schema 2.  Every integer is big-endian so that keys sort as
+ * Layout, schema 3.  Every integer is big-endian so that keys sort as
  * numbers; doubles are stored as their IEEE 754 bits.
  *
- *   ticks    pair NUL ts                    -> price
+ *   ticks    pair NUL ts                    -> price, ts <= merged
+ *   recent   ts pair                        -> price, ts > merged: the
+ *                                              stage (stage.c)
+ *   pairs    pair                           -> "" for every pair with
+ *                                              a tick in either
  *   stats    ts ~ord(stddev) pair           -> window n mean stddev min
  *                                              max last
  *   statidx  ts pair                        -> ~ord(stddev)
  *   counts   ts                             -> how many stats at ts
  *   state    pair                           -> running sums, minima and
  *                                              maxima (stats.c)
- *   meta     "schema" -> "2", "latest" -> ts
+ *   meta     "schema" -> "3", "latest" -> ts, "merged" -> ts
  *
  * ord() maps doubles to integers of the same order; complementing it
  * makes a forward walk of one ts give the ranking: stddev descending,
@@ -41,8 +45,10 @@
  * a pair's entry can be dropped at any time, and so can all of it.
  * Storing a tick at or before the time a pair's state was computed for
  * drops that state, so the cache never disagrees with the ticks.
+ * Schema 3 added the stage and pairs: before it each batch was put
+ * straight into ticks.
  */
-#define SCHEMA		2
+#define SCHEMA		3
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)
 #define STATVAL_LEN	56
 #define PRUNE_BATCH	10000
@@ -193,8 +199,8 @@ statval_decode(const MDB_val *v, struct coin_stat *s)
 	return 0;
 }
 
-static int
-price_decode(const MDB_val *v, double *price)
+int
+coin_price_decode(const MDB_val *v, double *price)
 {
 	if (v->mv_size != 8)
 		return COIN_ECORRUPT;
@@ -327,23 +333,16 @@ put_meta_ts(MDB_txn *txn, MDB_dbi meta, const char *key, int64_t ts)
 }
 
 /*
- * Schema 1 to 2, by a writer that opens a store of schema 1 (and in
- * a transaction of its own, which can grow the map): statidx made anew,
- * ts first, from the stats.  Another writer may have done it meanwhile.
+ * Schema 1 to 2: statidx made anew, ts first, from the stats.
  */
 static int
-upgrade1(struct coin_store *s, MDB_txn *txn, void *arg)
+upgrade1(struct coin_store *s, MDB_txn *txn)
 {
 	unsigned char ib[8 + COIN_PAIR_MAX];
-	MDB_val k = { 6, "schema" }, v = { 1, "2" }, ik, iv;
+	MDB_val ik, iv;
 	MDB_cursor *c;
 	int rc;
 
-	(void)arg;
-	if ((rc = mdb_get(txn, s->meta, &k, &iv)) != 0)
-		return rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
-	if (iv.mv_size == 1 && *(char *)iv.mv_data == '0' + SCHEMA)
-		return 0;
 	if ((rc = mdb_drop(txn, s->statidx, 0)) != 0 ||
 	    (rc = mdb_cursor_open(txn, s->stats, &c)) != 0)
 		return rc;
@@ -363,8 +362,88 @@ upgrade1(struct coin_store *s, MDB_txn *txn, void *arg)
 			break;
 	}
 	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int next_pair(MDB_cursor *, const char *, MDB_val *, MDB_val *);
+
+/*
+ * Schema 2 to 3: every pair of ticks into pairs, and merged set to the
+ * newest tick (the stage is empty: every tick is in ticks).
+ */
+static int
+upgrade2(struct coin_store *s, MDB_txn *txn)
+{
+	char pair[COIN_PAIR_MAX + 1];
+	MDB_cursor *c;
+	MDB_val k, v, e = { 0, "" };
+	int64_t ts, newest = 0;
+	unsigned char b[8];
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = next_pair(c, pair, &k, &v)) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
+		    &ts) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		k.mv_data = pair;
+		k.mv_size = strlen(pair);
+		if ((rc = mdb_put(txn, s->pairs, &k, &e, 0)) != 0)
+			break;
+		/* The pair's newest tick is the key before the next pair. */
+		rc = next_pair(c, pair, &k, &v);
+		rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) :
+		    rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST) :
+		    rc;
+		if (rc != 0)
+			break;
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
+		    &ts) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		if (ts > newest)
+			newest = ts;
+	}
+	mdb_cursor_close(c);
 	if (rc != MDB_NOTFOUND)
 		return rc;
+	coin_be64_put(b, (uint64_t)newest);
+	k.mv_data = "merged";
+	k.mv_size = 6;
+	v.mv_data = b;
+	v.mv_size = 8;
+	return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+/*
+ * Bring a store of an older schema to this one, by a writer that opens
+ * it (in a transaction of its own, which can grow the map).  Another
+ * writer may have done it meanwhile.
+ */
+static int
+upgrade(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	MDB_val k = { 6, "schema" }, v;
+	char now = '0' + SCHEMA, was;
+	int rc;
+
+	(void)arg;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) != 0)
+		return rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
+	if (v.mv_size != 1)
+		return COIN_ESCHEMA;
+	was = *(char *)v.mv_data;
+	if (was == now)
+		return 0;
+	if ((was == '1' && (rc = upgrade1(s, txn)) != 0) ||
+	    (rc = upgrade2(s, txn)) != 0)
+		return rc;
+	v.mv_data = &now;
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
@@ -376,8 +455,8 @@ open_dbs(struct coin_store *s)
 	MDB_val k = { 6, "schema" }, v;
 	unsigned create = s->rdonly ? 0 : MDB_CREATE;
 	MDB_dbi old;
-	char num[16];
-	int rc, old1;
+	char num[16], was;
+	int rc;
 
 	if ((rc = coin_store_txn(s, s->rdonly ? MDB_RDONLY : 0, &txn)) != 0)
 		return rc;
@@ -399,21 +478,22 @@ open_dbs(struct coin_store *s)
 		rc = rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
 		goto fail;
 	}
-	if (v.mv_size != 1 || (*(char *)v.mv_data != '0' + SCHEMA &&
-	    *(char *)v.mv_data != '1')) {
+	was = v.mv_size == 1 ? *(char *)v.mv_data : 0;
+	if (was < '1' || was > '0' + SCHEMA) {
 		rc = COIN_ESCHEMA;
 		goto fail;
 	}
-	if (*(char *)v.mv_data == '1' && !create) {
+	if (was != '0' + SCHEMA && !create) {
 		rc = COIN_EUPGRADE;
 		goto fail;
 	}
-	old1 = *(char *)v.mv_data == '1';
 	if ((rc = mdb_dbi_open(txn, "ticks", create, &s->ticks)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "stats", create, &s->stats)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "statidx", create, &s->statidx)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "counts", create, &s->counts)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "state", create, &s->state)) != 0) {
+	    (rc = mdb_dbi_open(txn, "state", create, &s->state)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "recent", create, &s->recent)) != 0 ||
+	    (rc = mdb_dbi_open(txn, "pairs", create, &s->pairs)) != 0) {
 		rc = rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
 		goto fail;
 	}
@@ -422,7 +502,7 @@ open_dbs(struct coin_store *s)
 		rc = mdb_drop(txn, old, 1);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		goto fail;
-	s->upgrade = old1;
+	s->upgrade = was != '0' + SCHEMA;
 	return coin_store_mapcode(mdb_txn_commit(txn));
 fail:
 	mdb_txn_abort(txn);
@@ -486,7 +566,7 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 	for (tries = 0;; tries++) {
 		if ((rc = mdb_env_create(&s->env)) != 0)
 			goto fail;
-		if ((rc = mdb_env_set_maxdbs(s->env, 8)) != 0 ||
+		if ((rc = mdb_env_set_maxdbs(s->env, 10)) != 0 ||
 		    (rc = mdb_env_set_mapsize(s->env, mapsize)) != 0)
 			goto fail;
 		if (corrupt_fn != NULL &&
@@ -512,7 +592,7 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 		goto fail;
 	(void)mdb_reader_check(s->env, &dead);
 	if ((rc = open_dbs(s)) != 0 ||
-	    (s->upgrade && (rc = coin_store_write(s, upgrade1, NULL)) != 0))
+	    (s->upgrade && (rc = coin_store_write(s, upgrade, NULL)) != 0))
 		goto fail;
 	*sp = s;
 	return 0;
@@ -700,14 +780,72 @@ drop_stale_state(struct coin_store *s, MDB_txn *txn, const char *pair,
 	return mdb_del(txn, s->state, &k, NULL);
 }
 
+/*
+ * The distinct times after merged of b's ticks into t[], ascending, up
+ * to COIN_STAGE_MAX + 1 of them (more: the stage cannot take b); how
+ * many of b's ticks are after merged into *nafter, its newest ts into
+ * *top.  Returns the number of times.
+ */
 static int
-put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+batch_times(const struct coin_batch *b, int64_t merged, int64_t *t,
+    size_t *nafter, int64_t *top)
 {
-	struct coin_batch *b = arg;
+	size_t i;
+	int n = 0, lo, hi, mid;
+	int64_t ts;
+
+	*nafter = 0;
+	*top = INT64_MIN;
+	for (i = 0; i < b->n; i++) {
+		ts = b->e[i].ts;
+		if (ts > *top)
+			*top = ts;
+		if (ts <= merged)
+			continue;
+		(*nafter)++;
+		for (lo = 0, hi = n; lo < hi;) {
+			mid = (lo + hi) / 2;
+			if (t[mid] < ts)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if ((lo < n && t[lo] == ts) || n > COIN_STAGE_MAX)
+			continue;
+		memmove(t + lo + 1, t + lo, (size_t)(n - lo) * sizeof(*t));
+		t[lo] = ts;
+		n++;
+	}
+	return n;
+}
+
+/* How many of the n times t[] the stage does not hold yet. */
+static int
+new_times(const struct coin_stage *st, const int64_t *t, int n)
+{
+	int i, j = 0, k = 0;
+
+	for (i = 0; i < n; i++) {
+		while (j < st->n && st->run[j].ts < t[i])
+			j++;
+		if (j == st->n || st->run[j].ts != t[i])
+			k++;
+	}
+	return k;
+}
+
+/*
+ * b's ticks at or before the merged time (all of them when direct) into
+ * ticks, in key order; each pair into pairs, and its stale state out.
+ */
+static int
+put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
+    int64_t merged, int direct)
+{
 	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
 	const struct coin_pend *e, *prev = NULL;
-	MDB_cursor *c;
-	MDB_val k, v;
+	MDB_cursor *c, *pc;
+	MDB_val k, v, none = { 0, "" };
 	size_t i;
 	int rc;
 
@@ -718,15 +856,27 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	 */
 	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
 		return rc;
+	if ((rc = mdb_cursor_open(txn, s->pairs, &pc)) != 0) {
+		mdb_cursor_close(c);
+		return rc;
+	}
 	for (i = 0; i < b->n; i++, prev = e) {
 		e = &b->e[b->order[i]];
 		memcpy(kb, b->arena + e->off, e->len);
 		/* The first of each pair in key order is its oldest. */
-		if ((prev == NULL || prev->len != e->len ||
-		    memcmp(b->arena + prev->off, kb, e->len) != 0) &&
-		    (rc = drop_stale_state(s, txn, (char *)kb, e->len,
-		    e->ts)) != 0)
-			break;
+		if (prev == NULL || prev->len != e->len ||
+		    memcmp(b->arena + prev->off, kb, e->len) != 0) {
+			if ((rc = drop_stale_state(s, txn, (char *)kb, e->len,
+			    e->ts)) != 0)
+				break;
+			k.mv_data = kb;
+			k.mv_size = e->len;
+			rc = mdb_cursor_put(pc, &k, &none, MDB_NOOVERWRITE);
+			if (rc != 0 && rc != MDB_KEYEXIST)
+				break;
+		}
+		if (!direct && e->ts > merged)
+			continue;
 		kb[e->len] = '\0';
 		coin_be64_put(kb + e->len + 1, (uint64_t)e->ts);
 		k.mv_data = kb;
@@ -737,7 +887,76 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		if ((rc = mdb_cursor_put(c, &k, &v, 0)) != 0)
 			break;
 	}
+	mdb_cursor_close(pc);
 	mdb_cursor_close(c);
+	return rc == MDB_KEYEXIST ? 0 : rc;
+}
+
+/* b's ticks at each of the n times t[] onto the stage, in key order. */
+static int
+put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
+    const int64_t *t, int n)
+{
+	unsigned char kb[8 + COIN_PAIR_MAX], vb[8];
+	const struct coin_pend *e;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t i;
+	int j, rc = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->recent, &c)) != 0)
+		return rc;
+	for (j = 0; j < n && rc == 0; j++) {
+		coin_be64_put(kb, (uint64_t)t[j]);
+		for (i = 0; i < b->n; i++) {
+			e = &b->e[b->order[i]];
+			if (e->ts != t[j])
+				continue;
+			memcpy(kb + 8, b->arena + e->off, e->len);
+			k.mv_data = kb;
+			k.mv_size = 8 + e->len;
+			coin_be64_put(vb, dbits(e->price));
+			v.mv_data = vb;
+			v.mv_size = 8;
+			if ((rc = mdb_cursor_put(c, &k, &v, 0)) != 0)
+				break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/*
+ * A batch: its ticks after the merged time onto the stage, the others
+ * into ticks.  A stage that the batch would overfill is merged first;
+ * a batch that alone would overfill it goes into ticks whole, and the
+ * merged time moves up to its newest tick (the stage is empty then).
+ */
+static int
+put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct coin_batch *b = arg;
+	struct coin_stage st;
+	int64_t t[COIN_STAGE_MAX + 1], top;
+	size_t nafter;
+	int n, direct, rc;
+
+	if ((rc = coin_stage_open(s, txn, &st)) != 0)
+		return rc;
+	n = batch_times(b, st.merged, t, &nafter, &top);
+	if (st.n > 0 && coin_stage_full(&st, new_times(&st, t, n), nafter)) {
+		if ((rc = coin_stage_merge(&st)) != 0)
+			goto out;
+		n = batch_times(b, st.merged, t, &nafter, &top);
+	}
+	direct = coin_stage_full(&st, new_times(&st, t, n), nafter);
+	if (direct && top > st.merged &&
+	    (rc = coin_stage_set_merged(&st, top)) != 0)
+		goto out;
+	if ((rc = put_ticks(s, txn, b, st.merged, direct)) == 0 && !direct)
+		rc = put_staged(s, txn, b, t, n);
+out:
+	coin_stage_close(&st);
 	return rc;
 }
 
@@ -908,20 +1127,46 @@ next_pair(MDB_cursor *c, const char *pair, MDB_val *k, MDB_val *v)
 	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
 }
 
+struct emit {
+	struct coin_tick	 t;
+	coin_tick_fn		*fn;
+	void			*arg;
+};
+
+static int
+emit_staged(void *arg, int64_t ts, double price)
+{
+	struct emit *e = arg;
+
+	e->t.ts = ts;
+	e->t.price = price;
+	return e->fn(&e->t, e->arg);
+}
+
 /*
- * Walk the ticks of one pair (whose first key at or after since c is
- * on) up to until.  With latest, only the newest.
+ * Walk the ticks of one pair from since up to until: those in ticks,
+ * then the staged ones.  With latest, only the newest.
  */
 static int
-walk_pair(MDB_cursor *c, const char *pair, int64_t since, int64_t until,
-    int latest, coin_tick_fn *fn, void *arg)
+walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
+    int64_t since, int64_t until, int latest, coin_tick_fn *fn, void *arg)
 {
 	unsigned char kb[COIN_TICKKEY_MAX];
-	struct coin_tick t;
+	struct emit e;
+	size_t plen = strlen(pair);
 	MDB_val k, v;
 	int rc;
 
+	e.fn = fn;
+	e.arg = arg;
+	memcpy(e.t.pair, pair, plen + 1);
 	if (latest) {
+		rc = coin_stage_latest(st, pair, plen, until, &e.t.ts,
+		    &e.t.price);
+		if (rc == 0)
+			return e.t.ts < since ? 0 : fn(&e.t, arg);
+		if (rc != MDB_NOTFOUND)
+			return rc;
 		/* The key before (pair, until + 1) is the newest. */
 		k.mv_data = kb;
 		k.mv_size = coin_tickkey_encode(pair,
@@ -935,111 +1180,175 @@ walk_pair(MDB_cursor *c, const char *pair, int64_t since, int64_t until,
 			return 0;
 		if (rc != 0)
 			return coin_store_mapcode(rc);
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, t.pair,
-		    &t.ts) != 0 || price_decode(&v, &t.price) != 0)
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, e.t.pair,
+		    &e.t.ts) != 0 || coin_price_decode(&v, &e.t.price) != 0)
 			return COIN_ECORRUPT;
-		if (strcmp(t.pair, pair) != 0 || t.ts < since || t.ts > until)
+		if (strcmp(e.t.pair, pair) != 0 || e.t.ts < since ||
+		    e.t.ts > until)
 			return 0;
-		return fn(&t, arg);
+		return fn(&e.t, arg);
 	}
 	k.mv_data = kb;
 	k.mv_size = coin_tickkey_encode(pair, since, kb);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, t.pair,
-		    &t.ts) != 0)
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, e.t.pair,
+		    &e.t.ts) != 0)
 			return COIN_ECORRUPT;
-		if (strcmp(t.pair, pair) != 0 || t.ts > until)
-			return 0;
-		if (price_decode(&v, &t.price) != 0)
+		if (strcmp(e.t.pair, pair) != 0 || e.t.ts > until)
+			break;
+		if (coin_price_decode(&v, &e.t.price) != 0)
 			return COIN_ECORRUPT;
-		if ((rc = fn(&t, arg)) != 0)
+		if ((rc = fn(&e.t, arg)) != 0)
 			return rc;
 	}
-	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return coin_store_mapcode(rc);
+	memcpy(e.t.pair, pair, plen + 1);
+	return coin_stage_range(st, pair, plen, since, until, emit_staged,
+	    &e);
+}
+
+/*
+ * A read transaction with a cursor on ticks, one on pairs and the
+ * stage, for one consistent walk.
+ */
+struct reading {
+	MDB_txn			*txn;
+	MDB_cursor		*ticks;
+	MDB_cursor		*pairs;
+	struct coin_stage	 st;
+};
+
+static int
+reading_begin(struct coin_store *s, struct reading *r)
+{
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = coin_store_txn(s, MDB_RDONLY, &r->txn)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(r->txn, s->ticks, &r->ticks)) != 0 ||
+	    (rc = mdb_cursor_open(r->txn, s->pairs, &r->pairs)) != 0 ||
+	    (rc = coin_stage_open(s, r->txn, &r->st)) != 0) {
+		if (r->ticks != NULL)
+			mdb_cursor_close(r->ticks);
+		if (r->pairs != NULL)
+			mdb_cursor_close(r->pairs);
+		mdb_txn_abort(r->txn);
+		return coin_store_mapcode(rc);
+	}
+	return 0;
+}
+
+static void
+reading_end(struct reading *r)
+{
+	coin_stage_close(&r->st);
+	mdb_cursor_close(r->pairs);
+	mdb_cursor_close(r->ticks);
+	mdb_txn_abort(r->txn);
+}
+
+/* The next stored pair (the first with MDB_FIRST) into pair. */
+static int
+pairs_next(struct reading *r, MDB_cursor_op op, char *pair)
+{
+	MDB_val k, v;
+	int rc;
+
+	if ((rc = mdb_cursor_get(r->pairs, &k, &v, op)) != 0)
+		return rc;
+	if (coin_pair_valid(k.mv_data, k.mv_size, NULL) != 0)
+		return COIN_ECORRUPT;
+	memcpy(pair, k.mv_data, k.mv_size);
+	pair[k.mv_size] = '\0';
+	return 0;
 }
 
 int
 coin_store_ticks(struct coin_store *s, const char *pair, int64_t since,
     int64_t until, int latest, coin_tick_fn *fn, void *arg)
 {
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v;
+	struct reading r;
 	char cur[COIN_PAIR_MAX + 1];
-	int64_t ts;
 	int rc;
 
 	if (since < 0)
 		since = 0;	/* keys hold ts unsigned */
 	if (since > until)
 		return 0;
-	if ((rc = read_begin(s, s->ticks, &txn, &c)) != 0)
+	if ((rc = reading_begin(s, &r)) != 0)
 		return rc;
-	if (pair != NULL) {
-		rc = walk_pair(c, pair, since, until, latest, fn, arg);
-		read_end(txn, c);
-		return rc;
-	}
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = next_pair(c, cur, &k, &v)) {
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, cur, &ts) != 0) {
-			rc = COIN_ECORRUPT;
-			break;
-		}
-		if ((rc = walk_pair(c, cur, since, until, latest, fn,
-		    arg)) != 0)
-			break;
-	}
-	read_end(txn, c);
+	if (pair != NULL)
+		rc = walk_pair(r.ticks, &r.st, pair, since, until, latest, fn,
+		    arg);
+	else
+		for (rc = pairs_next(&r, MDB_FIRST, cur); rc == 0;
+		    rc = pairs_next(&r, MDB_NEXT, cur))
+			if ((rc = walk_pair(r.ticks, &r.st, cur, since, until,
+			    latest, fn, arg)) != 0)
+				break;
+	reading_end(&r);
 	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
-/* Summarise the pair whose first key c is on; leaves c on its last. */
 static int
-pair_info(MDB_cursor *c, MDB_val *k, MDB_val *v, struct coin_pairinfo *p)
+count_staged(void *arg, int64_t ts, double price)
 {
-	int64_t ts;
+	struct coin_pairinfo *p = arg;
+
+	(void)price;
+	if (p->n++ == 0)
+		p->first = ts;
+	p->last = ts;
+	return 0;
+}
+
+/* Summarise p->pair: its count, first and last ts (n 0: none). */
+static int
+pair_info(struct reading *r, struct coin_pairinfo *p)
+{
+	unsigned char kb[COIN_TICKKEY_MAX];
 	char pair[COIN_PAIR_MAX + 1];
+	MDB_val k, v;
+	int64_t ts;
 	int rc;
 
-	if (coin_tickkey_decode(k->mv_data, k->mv_size, p->pair,
-	    &p->first) != 0)
-		return COIN_ECORRUPT;
 	p->n = 0;
-	p->last = p->first;
-	for (rc = 0; rc == 0; rc = mdb_cursor_get(c, k, v, MDB_NEXT)) {
-		if (coin_tickkey_decode(k->mv_data, k->mv_size, pair,
+	p->first = p->last = 0;
+	k.mv_data = kb;
+	k.mv_size = coin_tickkey_encode(p->pair, 0, kb);
+	for (rc = mdb_cursor_get(r->ticks, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(r->ticks, &k, &v, MDB_NEXT)) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
 		    &ts) != 0)
 			return COIN_ECORRUPT;
 		if (strcmp(pair, p->pair) != 0)
-			return 0;
-		p->n++;
-		p->last = ts;
+			break;
+		count_staged(p, ts, 0);
 	}
-	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return coin_store_mapcode(rc);
+	return coin_stage_range(&r->st, p->pair, strlen(p->pair), 0,
+	    INT64_MAX, count_staged, p);
 }
 
 int
 coin_store_pairs(struct coin_store *s, coin_pair_fn *fn, void *arg)
 {
 	struct coin_pairinfo p;
-	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v;
+	struct reading r;
 	int rc;
 
-	if ((rc = read_begin(s, s->ticks, &txn, &c)) != 0)
+	if ((rc = reading_begin(s, &r)) != 0)
 		return rc;
-	rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-	while (rc == 0) {
-		if ((rc = pair_info(c, &k, &v, &p)) != 0)
+	for (rc = pairs_next(&r, MDB_FIRST, p.pair); rc == 0;
+	    rc = pairs_next(&r, MDB_NEXT, p.pair))
+		if ((rc = pair_info(&r, &p)) != 0 ||
+		    (p.n > 0 && (rc = fn(&p, arg)) != 0))
 			break;
-		if ((rc = fn(&p, arg)) != 0)
-			break;
-		rc = next_pair(c, p.pair, &k, &v);
-	}
-	read_end(txn, c);
+	reading_end(&r);
 	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
@@ -1247,6 +1556,31 @@ count_stat_times(MDB_cursor *c, uint64_t *n)
 	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
+/* The oldest and the newest staged times, 0 when none are staged. */
+static int
+staged_span(struct coin_store *s, MDB_txn *txn, int64_t *first,
+    int64_t *last)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	*first = *last = 0;
+	if ((rc = mdb_cursor_open(txn, s->recent, &c)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0 &&
+	    k.mv_size >= 8) {
+		*first = (int64_t)coin_be64_get(k.mv_data);
+		if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == 0 &&
+		    k.mv_size >= 8)
+			*last = (int64_t)coin_be64_get(k.mv_data);
+	}
+	mdb_cursor_close(c);
+	if (rc == 0 && k.mv_size < 8)
+		return COIN_ECORRUPT;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 static int
 info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 {
@@ -1269,6 +1603,13 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 	if ((rc = mdb_stat(txn, s->ticks, &st)) != 0)
 		return rc;
 	info->ticks = st.ms_entries;
+	if ((rc = mdb_stat(txn, s->recent, &st)) != 0)
+		return rc;
+	info->ticks += st.ms_entries;
+	info->staged = st.ms_entries;
+	if ((rc = mdb_stat(txn, s->pairs, &st)) != 0)
+		return rc;
+	info->pairs = st.ms_entries;
 	if ((rc = mdb_stat(txn, s->stats, &st)) != 0)
 		return rc;
 	info->stats = st.ms_entries;
@@ -1284,6 +1625,10 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 	mdb_cursor_close(c);
 	if (rc != 0)
 		return rc;
+	if ((rc = staged_span(s, txn, &first, &last)) != 0)
+		return rc;
+	info->first_ts = first;
+	info->last_ts = last;
 	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
 		return rc;
 	/* Each pair: its first key, then the last before the next pair. */
@@ -1294,7 +1639,6 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 			rc = COIN_ECORRUPT;
 			break;
 		}
-		info->pairs++;
 		if (info->first_ts == 0 || first < info->first_ts)
 			info->first_ts = first;
 		rc = next_pair(c, pair, &k, &v);
@@ -1351,32 +1695,180 @@ fault(struct checker *ck, const char *fmt, ...)
 		ck->fn(buf, ck->arg);
 }
 
+/* Is pair (len bytes) in pairs?  0 yes, MDB_NOTFOUND, or an error. */
 static int
-check_ticks(MDB_txn *txn, MDB_dbi dbi, struct checker *ck)
+pair_known(struct coin_store *s, MDB_txn *txn, const char *pair,
+    size_t len)
 {
+	MDB_val k = { len, (void *)(uintptr_t)pair }, v;
+
+	return mdb_get(txn, s->pairs, &k, &v);
+}
+
+static int
+check_ticks(struct coin_store *s, MDB_txn *txn, int64_t merged,
+    struct checker *ck)
+{
+	char last[COIN_PAIR_MAX + 1] = "";
 	struct coin_tick t;
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint64_t i = 0;
-	int rc;
+	int rc, e;
 
-	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		i++;
 		if (coin_tickkey_decode(k.mv_data, k.mv_size, t.pair,
-		    &t.ts) != 0)
+		    &t.ts) != 0) {
 			fault(ck, "ticks: entry %llu: bad key",
 			    (unsigned long long)i);
-		else if (t.ts < COIN_TS_MIN)
+			continue;
+		}
+		if (t.ts < COIN_TS_MIN)
 			fault(ck, "ticks: %s: ts %lld before 2009", t.pair,
 			    (long long)t.ts);
-		else if (price_decode(&v, &t.price) != 0)
+		else if (coin_price_decode(&v, &t.price) != 0)
 			fault(ck, "ticks: %s at %lld: bad price", t.pair,
 			    (long long)t.ts);
+		else if (t.ts > merged)
+			fault(ck, "ticks: %s at %lld: after the merged time "
+			    "%lld", t.pair, (long long)t.ts, (long long)merged);
+		if (strcmp(t.pair, last) == 0)
+			continue;
+		memcpy(last, t.pair, sizeof(last));
+		if ((e = pair_known(s, txn, t.pair, strlen(t.pair))) ==
+		    MDB_NOTFOUND)
+			fault(ck, "pairs: %s has ticks but is not listed",
+			    t.pair);
+		else if (e != 0) {
+			rc = e;
+			break;
+		}
 	}
 	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
+}
+
+/* The stage: keys, prices, times after merged, and their pairs listed. */
+static int
+check_stage(struct coin_store *s, MDB_txn *txn, int64_t merged,
+    struct checker *ck)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	double price;
+	uint64_t i = 0;
+	int64_t ts, prev = 0;
+	int rc, e, times = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->recent, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		i++;
+		if (k.mv_size < 9 || coin_pair_valid((char *)k.mv_data + 8,
+		    k.mv_size - 8, NULL) != 0) {
+			fault(ck, "recent: entry %llu: bad key",
+			    (unsigned long long)i);
+			continue;
+		}
+		ts = (int64_t)coin_be64_get(k.mv_data);
+		if (ts != prev)
+			times++;
+		prev = ts;
+		if (ts <= merged)
+			fault(ck, "recent: %.*s at %lld: at or before the "
+			    "merged time %lld", (int)(k.mv_size - 8),
+			    (char *)k.mv_data + 8, (long long)ts,
+			    (long long)merged);
+		else if (coin_price_decode(&v, &price) != 0)
+			fault(ck, "recent: %.*s at %lld: bad price",
+			    (int)(k.mv_size - 8), (char *)k.mv_data + 8,
+			    (long long)ts);
+		if ((e = pair_known(s, txn, (char *)k.mv_data + 8,
+		    k.mv_size - 8)) == MDB_NOTFOUND)
+			fault(ck, "pairs: %.*s has staged ticks but is not "
+			    "listed", (int)(k.mv_size - 8),
+			    (char *)k.mv_data + 8);
+		else if (e != 0) {
+			rc = e;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return coin_store_mapcode(rc);
+	if (times > COIN_STAGE_MAX)
+		fault(ck, "recent: %d times staged, more than %d", times,
+		    COIN_STAGE_MAX);
+	return 0;
+}
+
+static int
+staged_any(void *arg, int64_t ts, double price)
+{
+	(void)ts;
+	(void)price;
+	*(int *)arg = 1;
+	return 0;
+}
+
+/* Every listed pair has a tick, in ticks or staged. */
+static int
+check_pairs(struct coin_store *s, MDB_txn *txn, struct checker *ck)
+{
+	unsigned char kb[COIN_TICKKEY_MAX];
+	struct coin_stage st;
+	char pair[COIN_PAIR_MAX + 1];
+	MDB_cursor *pc, *tc;
+	MDB_val k, v, tk, tv;
+	int64_t ts;
+	int rc, e, any;
+
+	if ((rc = coin_stage_open(s, txn, &st)) == COIN_ECORRUPT)
+		return 0;		/* check_stage says why */
+	if (rc != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->pairs, &pc)) != 0) {
+		coin_stage_close(&st);
+		return rc;
+	}
+	if ((rc = mdb_cursor_open(txn, s->ticks, &tc)) != 0) {
+		mdb_cursor_close(pc);
+		coin_stage_close(&st);
+		return rc;
+	}
+	for (rc = mdb_cursor_get(pc, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(pc, &k, &v, MDB_NEXT)) {
+		if (coin_pair_valid(k.mv_data, k.mv_size, NULL) != 0) {
+			fault(ck, "pairs: a bad pair");
+			continue;
+		}
+		memcpy(pair, k.mv_data, k.mv_size);
+		pair[k.mv_size] = '\0';
+		tk.mv_data = kb;
+		tk.mv_size = coin_tickkey_encode(pair, 0, kb);
+		e = mdb_cursor_get(tc, &tk, &tv, MDB_SET_RANGE);
+		if (e != 0 && e != MDB_NOTFOUND) {
+			rc = e;
+			break;
+		}
+		any = e == 0 && coin_tickkey_decode(tk.mv_data, tk.mv_size,
+		    (char *)kb, &ts) == 0 && strcmp((char *)kb, pair) == 0;
+		if (!any && (e = coin_stage_range(&st, pair, k.mv_size, 0,
+		    INT64_MAX, staged_any, &any)) != 0 && e != COIN_ECORRUPT) {
+			rc = e;
+			break;
+		}
+		if (!any)
+			fault(ck, "pairs: %s is listed but has no tick", pair);
+	}
+	mdb_cursor_close(tc);
+	mdb_cursor_close(pc);
+	coin_stage_close(&st);
 	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
@@ -1484,7 +1976,7 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 {
 	struct checker ck = { fn, arg, 0 };
 	MDB_txn *txn;
-	int64_t maxts;
+	int64_t maxts, merged;
 	int rc;
 
 	if ((rc = coin_store_txn(s, MDB_RDONLY, &txn)) != 0)
@@ -1493,7 +1985,14 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 		goto out;
 	if (rc == COIN_ECORRUPT)
 		fault(&ck, "ticks: a key does not decode");
-	if ((rc = check_ticks(txn, s->ticks, &ck)) != 0 ||
+	if ((rc = coin_stage_merged(s, txn, &merged)) == COIN_ECORRUPT) {
+		fault(&ck, "meta: merged is not a time");
+		merged = INT64_MAX;
+	} else if (rc != 0)
+		goto out;
+	if ((rc = check_ticks(s, txn, merged, &ck)) != 0 ||
+	    (rc = check_stage(s, txn, merged, &ck)) != 0 ||
+	    (rc = check_pairs(s, txn, &ck)) != 0 ||
 	    (rc = check_stats(s, txn, &ck, &maxts)) != 0)
 		goto out;
 	if (info->stats > 0 && info->latest != maxts)
@@ -1510,24 +2009,67 @@ out:
 }
 
 /*
+ * After the ticks of pair before the cutoff went: if none is left, in
+ * ticks or staged, the pair goes from pairs too.
+ */
+static int
+prune_pair_done(struct coin_store *s, MDB_txn *txn, struct coin_stage *st,
+    const char *pair)
+{
+	unsigned char kb[COIN_TICKKEY_MAX];
+	char got[COIN_PAIR_MAX + 1];
+	size_t plen = strlen(pair);
+	MDB_cursor *c;
+	MDB_val k, v;
+	int64_t ts;
+	int rc, any = 0;
+
+	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
+		return rc;
+	k.mv_data = kb;
+	k.mv_size = coin_tickkey_encode(pair, 0, kb);
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		any = coin_tickkey_decode(k.mv_data, k.mv_size, got,
+		    &ts) == 0 && strcmp(got, pair) == 0;
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if (!any && (rc = coin_stage_range(st, pair, plen, 0, INT64_MAX,
+	    staged_any, &any)) != 0)
+		return rc;
+	if (any)
+		return 0;
+	k.mv_data = (void *)(uintptr_t)pair;
+	k.mv_size = plen;
+	rc = mdb_del(txn, s->pairs, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
  * Delete, in one transaction, up to PRUNE_BATCH ticks whose ts <
  * cutoff, from the key in resume on.  *done is set when all the ticks
  * have been walked.
  */
 static int
-prune_pairs(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff,
+prune_pairs(struct coin_store *s, MDB_txn *txn, int64_t cutoff,
     const unsigned char *from, size_t fromlen, unsigned char *resume,
     size_t *rlen, uint64_t *count, int *done)
 {
-	char pair[COIN_PAIR_MAX + 1];
+	char pair[COIN_PAIR_MAX + 1], cut[COIN_PAIR_MAX + 1] = "";
+	struct coin_stage st;
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint64_t n = 0;
 	int64_t ts;
-	int rc;
+	int rc, e;
 
-	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
+	if ((rc = coin_stage_open(s, txn, &st)) != 0)
 		return rc;
+	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0) {
+		coin_stage_close(&st);
+		return rc;
+	}
 	k.mv_data = (void *)(uintptr_t)from;
 	k.mv_size = fromlen;
 	rc = fromlen == 0 ? mdb_cursor_get(c, &k, &v, MDB_FIRST) :
@@ -1538,10 +2080,17 @@ prune_pairs(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff,
 			rc = COIN_ECORRUPT;
 			break;
 		}
+		/* Left a pair that lost ticks: is any left? */
+		if (cut[0] != '\0' && strcmp(cut, pair) != 0) {
+			if ((rc = prune_pair_done(s, txn, &st, cut)) != 0)
+				break;
+			cut[0] = '\0';
+		}
 		if (ts < cutoff) {
 			if ((rc = mdb_cursor_del(c, 0)) != 0)
 				break;
 			n++;
+			memcpy(cut, pair, sizeof(cut));
 			/* After a delete, MDB_NEXT gives the key after it. */
 			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 		} else
@@ -1552,6 +2101,10 @@ prune_pairs(MDB_txn *txn, MDB_dbi dbi, int64_t cutoff,
 		*rlen = k.mv_size;
 	}
 	mdb_cursor_close(c);
+	if ((rc == 0 || rc == MDB_NOTFOUND) && cut[0] != '\0' &&
+	    (e = prune_pair_done(s, txn, &st, cut)) != 0)
+		rc = e;
+	coin_stage_close(&st);
 	*count += n;
 	*done = rc == MDB_NOTFOUND;
 	return rc == MDB_NOTFOUND ? 0 : rc;
@@ -1603,7 +2156,8 @@ prune_front(MDB_txn *txn, MDB_dbi dbi, int counted, MDB_dbi counts,
 
 struct prune_arg {
 	int64_t		 cutoff;
-	int		 which;		/* ticks, statidx, stats, state */
+	int		 which;		/* ticks, statidx, stats, state,
+					   the stage */
 	unsigned char	 from[COIN_TICKKEY_MAX];	/* this txn's start */
 	size_t		 fromlen;
 	unsigned char	 next[COIN_TICKKEY_MAX];	/* the next txn's */
@@ -1618,6 +2172,18 @@ prune_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	struct prune_arg *a = arg;
 
 	a->n = 0;
+	if (a->which == 4) {
+		/* The stage into ticks, so that one walk finds every tick. */
+		struct coin_stage st;
+		int rc;
+
+		a->done = 1;
+		if ((rc = coin_stage_open(s, txn, &st)) != 0)
+			return rc;
+		rc = coin_stage_merge(&st);
+		coin_stage_close(&st);
+		return rc;
+	}
 	if (a->which == 3) {
 		/* The running state may hold pruned ticks: drop it all. */
 		a->done = 1;
@@ -1626,7 +2192,7 @@ prune_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	if (a->which == 2 || a->which == 1)
 		return prune_front(txn, a->which == 2 ? s->stats : s->statidx,
 		    a->which == 2, s->counts, a->cutoff, &a->n, &a->done);
-	return prune_pairs(txn, s->ticks, a->cutoff, a->from, a->fromlen,
+	return prune_pairs(s, txn, a->cutoff, a->from, a->fromlen,
 	    a->next, &a->nextlen, &a->n, &a->done);
 }
 
@@ -1645,7 +2211,7 @@ coin_store_prune(struct coin_store *s, int64_t cutoff, uint64_t *nticks,
 	 * entries without stats, which put_stats allows for, never stats
 	 * the index cannot find.
 	 */
-	for (a.which = 3; a.which >= 0; a.which--) {
+	for (a.which = 4; a.which >= 0; a.which--) {
 		a.fromlen = 0;
 		do {
 			if ((rc = coin_store_write(s, prune_fn, &a)) != 0)

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: ISC */
+/* stage.c - the newest ticks, kept time first until merged into ticks */
+#include <string.h>
+
+#include "coin_int.h"
+
+/*
+ * Why.  ticks is keyed pair first, so that one pair's history is one
+ * run of keys; but then a batch of P pairs at one ts lands on P leaf
+ * pages, and LMDB, copying on write, writes each of them whole: at
+ * 10,000 pairs about 56 MB a minute for 160 KB of ticks.  The newest
+ * ticks are therefore staged in "recent", keyed ts then pair, where a
+ * batch fills a few pages side by side.  Once the stage holds
+ * COIN_STAGE_MAX times or STAGE_TICKS ticks, one transaction merges it
+ * into ticks, rewriting each pair's last page once for all of them.
+ *
+ * The invariant: every tick in ticks has ts <= merged (meta "merged"),
+ * every staged one ts > merged.  A pair's ticks are therefore those in
+ * ticks followed by those staged, in ts order, and no (pair, ts) can be
+ * in both.  pairs names every pair that has a tick in either.
+ */
+
+#define STAGE_TICKS	(1 << 20)
+
+int
+coin_stage_merged(struct coin_store *s, MDB_txn *txn, int64_t *ts)
+{
+	MDB_val k = { 6, "merged" }, v;
+	int rc;
+
+	*ts = 0;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return COIN_ECORRUPT;
+	*ts = (int64_t)coin_be64_get(v.mv_data);
+	return 0;
+}
+
+int
+coin_stage_open(struct coin_store *s, MDB_txn *txn, struct coin_stage *st)
+{
+	unsigned char kb[8];
+	MDB_stat ms;
+	MDB_val k, v;
+	int64_t ts;
+	int rc, i;
+
+	memset(st, 0, sizeof(*st));
+	st->s = s;
+	st->txn = txn;
+	if ((rc = coin_stage_merged(s, txn, &st->merged)) != 0 ||
+	    (rc = mdb_stat(txn, s->recent, &ms)) != 0)
+		return coin_store_mapcode(rc);
+	st->ticks = ms.ms_entries;
+	if ((rc = mdb_cursor_open(txn, s->recent, &st->run[0].c)) != 0)
+		return coin_store_mapcode(rc);
+	/* The staged times: one hop down the tree each. */
+	for (rc = mdb_cursor_get(st->run[0].c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(st->run[0].c, &k, &v, MDB_SET_RANGE)) {
+		if (k.mv_size < 9 || st->n == COIN_STAGE_MAX) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		ts = (int64_t)coin_be64_get(k.mv_data);
+		if (ts <= st->merged || ts == INT64_MAX) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		st->run[st->n++].ts = ts;
+		coin_be64_put(kb, (uint64_t)ts + 1);
+		k.mv_data = kb;
+		k.mv_size = 8;
+	}
+	if (rc != MDB_NOTFOUND) {
+		coin_stage_close(st);
+		return coin_store_mapcode(rc);
+	}
+	for (i = 1; i < st->n; i++)
+		if ((rc = mdb_cursor_open(txn, s->recent,
+		    &st->run[i].c)) != 0) {
+			coin_stage_close(st);
+			return coin_store_mapcode(rc);
+		}
+	for (i = 0; i < st->n; i++)
+		st->run[i].at = 0;
+	return 0;
+}
+
+void
+coin_stage_close(struct coin_stage *st)
+{
+	int i;
+
+	for (i = 0; i < COIN_STAGE_MAX; i++)
+		if (st->run[i].c != NULL) {
+			mdb_cursor_close(st->run[i].c);
+			st->run[i].c = NULL;
+		}
+	st->n = 0;
+}
+
+/* Compare (pair, plen) with the pair of the recent key k. */
+static int
+keycmp(const MDB_val *k, const char *pair, size_t plen)
+{
+	size_t n = k->mv_size - 8, m = n < plen ? n : plen;
+	int c = memcmp((const unsigned char *)k->mv_data + 8, pair, m);
+
+	if (c != 0)
+		return c;
+	return n < plen ? -1 : n > plen;
+}
+
+/*
+ * Look pair up in run i: 0 and its price, MDB_NOTFOUND, or an error.
+ * Each run's cursor stays where the last look left it, and a look for
+ * a later pair steps forward from there before it searches the tree:
+ * pairs asked in order (every caller but one asks so) cost a step each.
+ */
+static int
+run_find(struct coin_stage *st, int i, const char *pair, size_t plen,
+    double *price)
+{
+	struct coin_run *r = &st->run[i];
+	unsigned char kb[8 + COIN_PAIR_MAX];
+	MDB_val k, v;
+	int rc, c, steps;
+
+	if (r->at) {
+		rc = mdb_cursor_get(r->c, &k, &v, MDB_GET_CURRENT);
+		if (rc != 0)
+			return coin_store_mapcode(rc);
+		for (steps = 0; steps <= 4; steps++) {
+			if (k.mv_size < 9 ||
+			    (int64_t)coin_be64_get(k.mv_data) != r->ts) {
+				/* Past the run's end: after all of it? */
+				if (steps > 0)
+					return MDB_NOTFOUND;
+				break;
+			}
+			if ((c = keycmp(&k, pair, plen)) == 0)
+				return coin_price_decode(&v, price);
+			if (c > 0) {
+				/* Stepped over where pair would be? */
+				if (steps > 0)
+					return MDB_NOTFOUND;
+				break;
+			}
+			rc = mdb_cursor_get(r->c, &k, &v, MDB_NEXT);
+			if (rc == MDB_NOTFOUND)
+				return MDB_NOTFOUND;	/* after the last */
+			if (rc != 0)
+				return coin_store_mapcode(rc);
+		}
+	}
+	coin_be64_put(kb, (uint64_t)r->ts);
+	memcpy(kb + 8, pair, plen);
+	k.mv_data = kb;
+	k.mv_size = 8 + plen;
+	rc = mdb_cursor_get(r->c, &k, &v, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND) {
+		r->at = 0;
+		return MDB_NOTFOUND;
+	}
+	if (rc != 0)
+		return coin_store_mapcode(rc);
+	r->at = 1;
+	if (k.mv_size != 8 + plen || memcmp(k.mv_data, kb, 8 + plen) != 0)
+		return MDB_NOTFOUND;
+	return coin_price_decode(&v, price);
+}
+
+int
+coin_stage_range(struct coin_stage *st, const char *pair, size_t plen,
+    int64_t from, int64_t to, coin_stage_fn *fn, void *arg)
+{
+	double p;
+	int i, rc;
+
+	for (i = 0; i < st->n; i++) {
+		if (st->run[i].ts < from)
+			continue;
+		if (st->run[i].ts > to)
+			break;
+		rc = run_find(st, i, pair, plen, &p);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0 || (rc = fn(arg, st->run[i].ts, p)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+coin_stage_latest(struct coin_stage *st, const char *pair, size_t plen,
+    int64_t to, int64_t *ts, double *price)
+{
+	int i, rc;
+
+	for (i = st->n - 1; i >= 0; i--) {
+		if (st->run[i].ts > to)
+			continue;
+		rc = run_find(st, i, pair, plen, price);
+		if (rc == 0)
+			*ts = st->run[i].ts;
+		if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	return MDB_NOTFOUND;
+}
+
+/* A min-heap of the runs' cursors by (pair, ts): the merge's order. */
+struct heap {
+	int	 n;
+	int	 i[COIN_STAGE_MAX];	/* run numbers */
+	MDB_val	 k[COIN_STAGE_MAX];	/* each run's current key */
+	MDB_val	 v[COIN_STAGE_MAX];
+};
+
+static int
+heap_less(const struct heap *h, int a, int b)
+{
+	const MDB_val *x = &h->k[a], *y = &h->k[b];
+	size_t n = x->mv_size < y->mv_size ? x->mv_size : y->mv_size;
+	int c = memcmp((const unsigned char *)x->mv_data + 8,
+	    (const unsigned char *)y->mv_data + 8, n - 8);
+
+	if (c != 0)
+		return c < 0;
+	if (x->mv_size != y->mv_size)
+		return x->mv_size < y->mv_size;
+	return h->i[a] < h->i[b];	/* runs are in ts order */
+}
+
+static void
+heap_swap(struct heap *h, int a, int b)
+{
+	MDB_val k = h->k[a], v = h->v[a];
+	int i = h->i[a];
+
+	h->k[a] = h->k[b];
+	h->v[a] = h->v[b];
+	h->i[a] = h->i[b];
+	h->k[b] = k;
+	h->v[b] = v;
+	h->i[b] = i;
+}
+
+static void
+heap_down(struct heap *h, int a)
+{
+	int l, m;
+
+	for (;;) {
+		l = 2 * a + 1;
+		m = a;
+		if (l < h->n && heap_less(h, l, m))
+			m = l;
+		if (l + 1 < h->n && heap_less(h, l + 1, m))
+			m = l + 1;
+		if (m == a)
+			return;
+		heap_swap(h, a, m);
+		a = m;
+	}
+}
+
+/* Run r's next entry into slot a, or take slot a out at the run's end. */
+static int
+heap_next(struct coin_stage *st, struct heap *h, int a, MDB_cursor_op op)
+{
+	struct coin_run *r = &st->run[h->i[a]];
+	unsigned char kb[8];
+	int rc;
+
+	if (op == MDB_SET_RANGE) {
+		coin_be64_put(kb, (uint64_t)r->ts);
+		h->k[a].mv_data = kb;
+		h->k[a].mv_size = 8;
+	}
+	rc = mdb_cursor_get(r->c, &h->k[a], &h->v[a], op);
+	if (rc == 0 && (h->k[a].mv_size < 9 || h->k[a].mv_size > 8 +
+	    COIN_PAIR_MAX || coin_pair_valid((char *)h->k[a].mv_data + 8,
+	    h->k[a].mv_size - 8, NULL) != 0))
+		return COIN_ECORRUPT;
+	if (rc == 0 && (int64_t)coin_be64_get(h->k[a].mv_data) == r->ts)
+		return 0;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return coin_store_mapcode(rc);
+	/* This run is done. */
+	h->n--;
+	if (a != h->n)
+		heap_swap(h, a, h->n);
+	return MDB_NOTFOUND;
+}
+
+int
+coin_stage_merge(struct coin_stage *st)
+{
+	struct coin_store *s = st->s;
+	struct heap h;
+	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
+	MDB_cursor *tc;
+	MDB_val k, v;
+	size_t plen;
+	int a, rc;
+
+	if (st->n == 0)
+		return 0;
+	h.n = 0;
+	for (a = 0; a < st->n; a++) {
+		h.i[h.n] = a;
+		h.n++;
+		rc = heap_next(st, &h, h.n - 1, MDB_SET_RANGE);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	for (a = h.n / 2 - 1; a >= 0; a--)
+		heap_down(&h, a);
+	if ((rc = mdb_cursor_open(st->txn, s->ticks, &tc)) != 0)
+		return coin_store_mapcode(rc);
+	while (h.n > 0) {
+		plen = h.k[0].mv_size - 8;
+		memcpy(kb, (unsigned char *)h.k[0].mv_data + 8, plen);
+		kb[plen] = '\0';
+		memcpy(kb + plen + 1, h.k[0].mv_data, 8);
+		if (h.v[0].mv_size != 8) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		memcpy(vb, h.v[0].mv_data, 8);
+		k.mv_data = kb;
+		k.mv_size = plen + 9;
+		v.mv_data = vb;
+		v.mv_size = 8;
+		if ((rc = mdb_cursor_put(tc, &k, &v, 0)) != 0)
+			break;
+		rc = heap_next(st, &h, 0, MDB_NEXT);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
+		rc = 0;
+		heap_down(&h, 0);
+	}
+	mdb_cursor_close(tc);
+	if (rc != 0)
+		return coin_store_mapcode(rc);
+	st->merged = st->run[st->n - 1].ts;
+	for (a = 0; a < st->n; a++)
+		st->run[a].at = 0;
+	st->n = 0;
+	st->ticks = 0;
+	if ((rc = mdb_drop(st->txn, s->recent, 0)) != 0)
+		return rc;
+	return coin_stage_set_merged(st, st->merged);
+}
+
+int
+coin_stage_set_merged(struct coin_stage *st, int64_t merged)
+{
+	unsigned char b[8];
+	MDB_val k = { 6, "merged" }, v = { 8, b };
+
+	st->merged = merged;
+	coin_be64_put(b, (uint64_t)merged);
+	return mdb_put(st->txn, st->s->meta, &k, &v, 0);
+}
+
+int
+coin_stage_full(const struct coin_stage *st, int times, size_t ticks)
+{
+	return st->n + times > COIN_STAGE_MAX || st->ticks + ticks >
+	    STAGE_TICKS;
+}
