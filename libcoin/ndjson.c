@@ -612,6 +612,62 @@ get_ts(const struct jval *v, int64_t now, int64_t *ts, char *errbuf)
 	return 0;
 }
 
+/* The powers of ten that a double holds exactly. */
+static const double pow10_exact[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/*
+ * The JSON number s (len bytes, valid) into *out when it is an integer
+ * m < 2^53 times 10^e, |e| <= 22: m and 10^|e| are exact doubles, so
+ * one multiplication or division rounds once, as strtod() does
+ * (Clinger's fast path).  Returns 0 where strtod() must do it.
+ */
+static int
+num_fast(const char *s, size_t len, double *out)
+{
+	const char *end = s + len;
+	uint64_t m = 0;
+	int neg = 0, digits = 0, e = 0, x = 0, xneg = 0;
+
+	if (s < end && *s == '-') {
+		neg = 1;
+		s++;
+	}
+	for (; s < end && *s >= '0' && *s <= '9'; s++)
+		if (m != 0 || *s != '0') {
+			if (++digits > 16)
+				return 0;
+			m = 10 * m + (uint64_t)(*s - '0');
+		}
+	if (s < end && *s == '.')
+		for (s++; s < end && *s >= '0' && *s <= '9'; s++) {
+			e--;
+			if (m != 0 || *s != '0') {
+				if (++digits > 16)
+					return 0;
+				m = 10 * m + (uint64_t)(*s - '0');
+			}
+		}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		s++;
+		if (s < end && (*s == '+' || *s == '-'))
+			xneg = *s++ == '-';
+		for (; s < end && *s >= '0' && *s <= '9'; s++)
+			if ((x = 10 * x + (*s - '0')) > 1000)
+				return 0;
+		e += xneg ? -x : x;
+	}
+	if (s != end || m > (UINT64_C(1) << 53) || e < -22 || e > 22)
+		return 0;
+	*out = e >= 0 ? (double)m * pow10_exact[e] :
+	    (double)m / pow10_exact[-e];
+	if (neg)
+		*out = -*out;
+	return 1;
+}
+
 /*
  * Parse v, a JSON number, into *out (NAN for null where nullable).
  * strtod() follows LC_NUMERIC, so it runs under the "C" locale.
@@ -633,6 +689,8 @@ get_num(const struct jval *v, const char *name, int nullable, double *out,
 		return coin_reason(errbuf, "\"%s\" is not a number", name);
 	if (v->len >= sizeof(buf))
 		return coin_reason(errbuf, "\"%s\" has too many digits", name);
+	if (num_fast(v->s, v->len, out))
+		return 0;
 	memcpy(buf, v->s, v->len);
 	buf[v->len] = '\0';
 	if ((c = coin_c_locale()) != (locale_t)0) {
@@ -744,17 +802,65 @@ coin_stat_parse(const char *line, size_t len, int64_t now,
 	return 0;
 }
 
+/*
+ * What "%.15g" makes of d when that reads back as d, without printf:
+ * for 1e-4 <= d < 1e15, the first k for which m = d * 10^k rounded
+ * gives back d as m / 10^k (both exact, the division rounding once, as
+ * strtod() of "m e-k" does) is the k of the shortest decimal with at
+ * most 15 digits that reads back as d, and "%.15g" writes just that.
+ * Returns its length, or 0 where printf must do it.
+ */
+static size_t
+format_fast(double d, char *buf)
+{
+	char tmp[24];
+	uint64_t m;
+	double x;
+	size_t n = 0, j;
+	int k, i;
+
+	if (d == 0 && !signbit(d)) {
+		memcpy(buf, "0", 2);
+		return 1;
+	}
+	if (!(d >= 1e-4 && d < 1e15))
+		return 0;
+	for (k = 0; k < 20; k++) {
+		x = d * pow10_exact[k];
+		if (x >= 1e15)
+			return 0;
+		m = (uint64_t)(x + 0.5);
+		if ((double)m / pow10_exact[k] == d)
+			break;
+	}
+	if (k == 20)
+		return 0;
+	for (i = 0; m != 0 || i <= k; i++, m /= 10)
+		tmp[i] = (char)('0' + m % 10);
+	/* tmp holds the digits backwards, at least k + 1 of them. */
+	for (j = (size_t)i; j > 0; j--) {
+		if ((int)j == k)
+			buf[n++] = '.';
+		buf[n++] = tmp[j - 1];
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 size_t
 coin_double_format(double d, char *buf)
 {
 	locale_t old = (locale_t)0, c;
 	int prec, n = 0;
 	char *p;
+	size_t fast;
 
 	if (!isfinite(d)) {
 		memcpy(buf, "null", 5);
 		return 4;
 	}
+	if ((fast = format_fast(d, buf)) != 0)
+		return fast;
 	if ((c = coin_c_locale()) != (locale_t)0)
 		old = uselocale(c);
 	for (prec = 15;; prec++) {

@@ -202,9 +202,10 @@ START_TEST(no_c_locale)
 END_TEST
 
 /*
- * And where the mark is more than a byte (ps_AF: U+066B), a number is
- * refused rather than read short.  The locale is made here, if it can
- * be.
+ * And where the mark is more than a byte (ps_AF: U+066B), a number that
+ * needs strtod() (17 digits: the fast path reads up to 16 without any
+ * locale) is refused rather than read short.  The locale is made here,
+ * if it can be.
  */
 START_TEST(no_c_locale_wide_mark)
 {
@@ -212,7 +213,8 @@ START_TEST(no_c_locale_wide_mark)
 	char cmd[256], why[COIN_ERRBUF];
 	const char *line;
 	locale_t made;
-	int rc[2];
+	double fast;
+	int rc[3];
 
 	snprintf(cmd, sizeof(cmd), "localedef -i ps_AF -f UTF-8 "
 	    "'%s/ps_AF.UTF-8' >/dev/null 2>&1", dir);
@@ -222,9 +224,13 @@ START_TEST(no_c_locale_wide_mark)
 	alloc_hook_start_from(1);
 	made = coin_c_locale();
 	line = "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1234.5678}";
-	rc[0] = coin_tick_parse(line, strlen(line), T0, &t, why);
+	rc[2] = coin_tick_parse(line, strlen(line), T0, &t, why);
+	fast = t.price;
 	line = "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1234}";
 	rc[1] = coin_tick_parse(line, strlen(line), T0, &t, why);
+	line = "{\"pair\":\"a/b\",\"ts\":1732521600,"
+	    "\"price\":1234.5678901234567}";
+	rc[0] = coin_tick_parse(line, strlen(line), T0, &t, why);
 	alloc_hook_stop();
 	setlocale(LC_ALL, "C");
 	if (made != (locale_t)0)
@@ -232,6 +238,8 @@ START_TEST(no_c_locale_wide_mark)
 	ck_assert_int_eq(rc[0], COIN_EBADREC);
 	ck_assert_str_eq(why, "price cannot be read in this locale");
 	ck_assert_int_eq(rc[1], 0);
+	ck_assert_int_eq(rc[2], 0);
+	ck_assert(fast == 1234.5678);
 }
 END_TEST
 

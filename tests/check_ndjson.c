@@ -318,6 +318,126 @@ START_TEST(double_format)
 }
 END_TEST
 
+/* coin_double_format() before its fast path: printf, read back. */
+static void
+format_slow(double d, char *buf)
+{
+	int prec;
+
+	for (prec = 15;; prec++) {
+		snprintf(buf, 32, "%.*g", prec, d);
+		if (prec == 17 || strtod(buf, NULL) == d)
+			break;
+	}
+}
+
+static uint64_t
+xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Doubles of every shape that prices and statistics take. */
+static double
+some_double(uint64_t *x, int i)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+	    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16 };
+	uint64_t r = xorshift(x), u;
+	double d;
+
+	switch (i % 5) {
+	case 0:		/* a decimal price: m / 10^k */
+		return (double)(r % 1000000000000ULL) / p10[r >> 60];
+	case 1:		/* a computed value: full precision */
+		return (double)(r >> 11) / 9007199254740992.0 *
+		    p10[(r >> 3) % 17] * 1e-5;
+	case 2:		/* a bit pattern near 1e-4 .. 1e15 */
+		u = (r & ((UINT64_C(1) << 52) - 1)) |
+		    ((uint64_t)(1009 + (r >> 52) % 64) << 52);
+		memcpy(&d, &u, sizeof(d));
+		return d;
+	case 3:		/* next to a power of ten */
+		d = p10[r % 17] * 1e-4;
+		return (r >> 8) & 1 ? nextafter(d, 0) : nextafter(d, 1e300);
+	default:	/* a short decimal scaled by a product */
+		return (double)(r % 100000) * 0.01 * 1.1;
+	}
+}
+
+/* The fast path writes what printf wrote, byte for byte. */
+START_TEST(format_fast_same)
+{
+	char a[32], b[32];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	double d;
+	int i;
+
+	for (i = 0; i < 300000; i++) {
+		d = some_double(&x, i);
+		coin_double_format(d, a);
+		format_slow(d, b);
+		ck_assert_msg(strcmp(a, b) == 0, "%.17g: %s, printf %s", d, a,
+		    b);
+	}
+	coin_double_format(0.0, a);
+	ck_assert_str_eq(a, "0");
+	coin_double_format(-0.0, a);
+	ck_assert_str_eq(a, "-0");
+	coin_double_format(1e-4, a);
+	ck_assert_str_eq(a, "0.0001");
+	coin_double_format(999999999999999.0, a);
+	ck_assert_str_eq(a, "999999999999999");
+	coin_double_format(1e15, a);
+	ck_assert_str_eq(a, "1e+15");
+}
+END_TEST
+
+/* The parse's fast path reads what strtod() reads, bit for bit. */
+START_TEST(parse_fast_same)
+{
+	static const int prec[] = { 1, 3, 6, 9, 12, 15, 16, 17 };
+	char line[128], num[64], why[COIN_ERRBUF];
+	struct coin_tick t;
+	uint64_t x = 0x2545f4914f6cdd1dULL, r;
+	double d;
+	int i, k;
+
+	for (i = 0; i < 200000; i++) {
+		r = xorshift(&x);
+		if (i % 3 == 0) {
+			/* Digits and an exponent, as anyone may write. */
+			snprintf(num, sizeof(num), "%llu.%llue%d",
+			    (unsigned long long)(r % 100000000),
+			    (unsigned long long)((r >> 27) % 100000000000ULL),
+			    (int)((r >> 50) % 50) - 30);
+		} else {
+			d = some_double(&x, i);
+			k = prec[r % (sizeof(prec) / sizeof(prec[0]))];
+			if ((r >> 8) % 4 == 0)
+				snprintf(num, sizeof(num), "%.*e", k, d);
+			else if ((r >> 8) % 4 == 1)
+				snprintf(num, sizeof(num), "%.*f", k % 9, d);
+			else
+				snprintf(num, sizeof(num), "%.*g", k, d);
+		}
+		snprintf(line, sizeof(line),
+		    "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":%s}",
+		    num);
+		d = strtod(num, NULL);
+		if (!(d > 0) || !isfinite(d))
+			continue;
+		ck_assert_msg(coin_tick_parse(line, strlen(line), NOW, &t,
+		    why) == 0, "%s: %s", line, why);
+		ck_assert_msg(memcmp(&t.price, &d, sizeof(d)) == 0,
+		    "%s read as %.17g, strtod %.17g", num, t.price, d);
+	}
+}
+END_TEST
+
 /* Output and input ignore a locale whose decimal mark is a comma. */
 START_TEST(locale_comma)
 {
@@ -718,6 +838,8 @@ ndjson_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("format");
 	tcase_add_test(tc, double_format);
+	tcase_add_test(tc, format_fast_same);
+	tcase_add_test(tc, parse_fast_same);
 	tcase_add_test(tc, locale_comma);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stat");
