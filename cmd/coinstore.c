@@ -210,9 +210,11 @@ print_info(struct coin_store *s, const struct coin_storeinfo *i,
 	    ",\"pairs\":%" PRIu64 ",\"first\":%" PRId64 ",\"last\":%" PRId64
 	    ",\"stats\":%" PRIu64 ",\"stat_times\":%" PRIu64
 	    ",\"latest\":%" PRId64 ",\"map_size\":%" PRIu64
-	    ",\"map_used\":%" PRIu64 ",\"page_size\":%" PRIu64 "}\n",
+	    ",\"map_used\":%" PRIu64 ",\"page_size\":%" PRIu64
+	    ",\"staged\":%" PRIu64 "}\n",
 	    i->schema, i->ticks, i->pairs, i->first_ts, i->last_ts, i->stats,
-	    i->stat_times, i->latest, i->map_size, i->map_used, i->page_size);
+	    i->stat_times, i->latest, i->map_size, i->map_used, i->page_size,
+	    i->staged);
 	out_write(buf, (size_t)n, &status);
 	return status;
 }
