@@ -847,6 +847,120 @@ format_fast(double d, char *buf)
 	return n;
 }
 
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 u128;
+
+/*
+ * x = m 2^-s times 10^k rounded half to even, as printf rounds, and
+ * truncated into *trunc;
+ * *back is set when the decimal q 10^-k reads back as x, by an exact
+ * comparison of its distance to x with half the gap to x's neighbour
+ * on that side (a quarter below a power of two, whose lower neighbour
+ * is nearer), the tie going to x when m is even.  m < 2^53, 0 < s <=
+ * 70, k <= 22: m 10^k stays below 2^127.
+ */
+static uint64_t
+scaled_round(uint64_t m, int s, int k, uint64_t *trunc, int *back)
+{
+	u128 p10 = 1, n, r, half, gap2;
+	uint64_t q;
+	int i, up, even = (m & 1) == 0;
+
+	for (i = 0; i < k; i++)
+		p10 *= 10;
+	n = (u128)m * p10;
+	*trunc = q = (uint64_t)(n >> s);
+	r = n & (((u128)1 << s) - 1);
+	half = (u128)1 << (s - 1);
+	up = r > half || (r == half && (q & 1));
+	if (up) {
+		q++;
+		gap2 = 2 * (((u128)1 << s) - r);
+	} else
+		gap2 = m == (UINT64_C(1) << 52) ? 4 * r : 2 * r;
+	*back = gap2 < p10 || (gap2 == p10 && even);
+	return q;
+}
+
+/* q's P digits with exponent x (-4 <= x < P) as "%.Pg" writes them. */
+static size_t
+put_fixed(uint64_t q, int P, int x, char *buf)
+{
+	char dig[20];
+	int i, last, n = 0;
+
+	for (i = P - 1; i >= 0; i--, q /= 10)
+		dig[i] = (char)('0' + q % 10);
+	for (last = P - 1; last > 0 && dig[last] == '0' && last > x; last--)
+		continue;
+	if (x < 0) {
+		buf[n++] = '0';
+		buf[n++] = '.';
+		for (i = -1; i > x; i--)
+			buf[n++] = '0';
+		for (i = 0; i <= last; i++)
+			buf[n++] = dig[i];
+	} else
+		for (i = 0; i <= last; i++) {
+			buf[n++] = dig[i];
+			if (i == x && i < last)
+				buf[n++] = '.';
+		}
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+/*
+ * "%.16g" when it reads back as d, else "%.17g", for 1e-4 <= d < 1e15
+ * (where no shorter form reads back): the digits rounded exactly in
+ * 128 bits.  Returns the length, or 0 where printf must do it.
+ */
+static size_t
+format_1617(double d, char *buf)
+{
+	static const uint64_t lo[2] = { UINT64_C(1000000000000000),
+	    UINT64_C(10000000000000000) };
+	uint64_t bits, m, q = 0, t;
+	int s, x, P, k, back = 0, tries;
+
+	if (!(d >= 1e-4 && d < 1e15))
+		return 0;
+	memcpy(&bits, &d, sizeof(bits));
+	m = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52);
+	s = 1075 - (int)((bits >> 52) & 0x7ff);
+	if (s <= 0 || s > 70)
+		return 0;
+	x = (int)floor(log10(d));
+	for (P = 16; P <= 17; P++) {
+		for (tries = 0; tries < 3; tries++) {
+			k = P - 1 - x;
+			if (k < 0 || k > 22)
+				return 0;
+			/* The exponent of d itself, exactly. */
+			q = scaled_round(m, s, k, &t, &back);
+			if (t >= 10 * lo[P - 16])
+				x++;
+			else if (t < lo[P - 16])
+				x--;
+			else
+				break;
+		}
+		if (tries == 3)
+			return 0;
+		/* Rounded up to 10^P: one digit more in front. */
+		if (q == 10 * lo[P - 16]) {
+			q = lo[P - 16];
+			x++;
+		}
+		if (x < -4 || x >= P)
+			return 0;
+		if (back || P == 17)
+			break;
+	}
+	return put_fixed(q, P, x, buf);
+}
+#endif
+
 size_t
 coin_double_format(double d, char *buf)
 {
@@ -861,6 +975,10 @@ coin_double_format(double d, char *buf)
 	}
 	if ((fast = format_fast(d, buf)) != 0)
 		return fast;
+#if defined(__SIZEOF_INT128__)
+	if ((fast = format_1617(d, buf)) != 0)
+		return fast;
+#endif
 	if ((c = coin_c_locale()) != (locale_t)0)
 		old = uselocale(c);
 	for (prec = 15;; prec++) {

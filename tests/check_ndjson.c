@@ -383,6 +383,25 @@ START_TEST(format_fast_same)
 		ck_assert_msg(strcmp(a, b) == 0, "%.17g: %s, printf %s", d, a,
 		    b);
 	}
+	/* Around each power of ten and of two (a nearer lower neighbour). */
+	for (i = -4; i <= 15; i++) {
+		double c = i < 0 ? 1 / pow(10, -i) : pow(10, i), e;
+		int j;
+
+		for (j = 0; j < 2; j++, c = ldexp(1, 3 * i + 10)) {
+			d = c;
+			for (e = 0; e < 60; e++)
+				d = nextafter(d, 0);
+			for (e = 0; e < 120; e++, d = nextafter(d, 1e300)) {
+				coin_double_format(d, a);
+				format_slow(d, b);
+				ck_assert_msg(strcmp(a, b) == 0,
+				    "%.17g: %s, printf %s", d, a, b);
+			}
+		}
+	}
+	coin_double_format(9999999.9999999981, a);
+	ck_assert_str_eq(a, "9999999.999999998");
 	coin_double_format(0.0, a);
 	ck_assert_str_eq(a, "0");
 	coin_double_format(-0.0, a);
