@@ -63,7 +63,10 @@ int	coin_store_write(struct coin_store *s,
 /* LMDB's codes for a damaged file become COIN_ECORRUPT. */
 int	coin_store_mapcode(int rc);
 
-/* Store stats n stats in txn, keeping statidx, counts and latest. */
+/*
+ * Store n stats in txn, keeping statidx, counts and latest; no two of
+ * them may have the same (ts, pair).
+ */
 int	coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 	    const struct coin_stat *st, size_t n);
 

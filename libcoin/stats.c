@@ -973,8 +973,9 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 {
 	struct compute_arg *a = arg;
 	struct coin_batch *b = a->req;
+	struct coin_stat *keep = NULL;
 	struct coin_tick t, prev;
-	size_t i, k;
+	size_t i, k, nkeep;
 	int rc;
 
 	a->nout = 0;
@@ -993,15 +994,23 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		a->out[a->nout].ts = t.ts;
 		a->out[a->nout++].window = (int64_t)k;
 	}
-	/* Stats with no tick in their window are reported, not stored. */
-	for (i = 0; i < a->nout; i++)
+	/*
+	 * Stats with no tick in their window are reported, not stored.
+	 * The others are stored at once, from a copy: here their window
+	 * holds where they came from.
+	 */
+	if (a->nout > 0 &&
+	    (keep = malloc(a->nout * sizeof(*keep))) == NULL) {
+		rc = COIN_ENOMEM;
+		goto out;
+	}
+	for (i = nkeep = 0; i < a->nout; i++)
 		if (a->out[i].n > 0) {
-			struct coin_stat st = a->out[i];
-
-			st.window = a->c.window;
-			if ((rc = coin_store_stats_put(s, txn, &st, 1)) != 0)
-				goto out;
+			keep[nkeep] = a->out[i];
+			keep[nkeep++].window = a->c.window;
 		}
+	rc = coin_store_stats_put(s, txn, keep, nkeep);
+	free(keep);
 out:
 	ctx_close(&a->c);
 	return rc;
@@ -1203,15 +1212,11 @@ all_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	if (a->rc != 0)
 		return a->rc;
 	/* Stats with no tick in their window are reported, not stored. */
-	for (i = kept = 0; i < a->n; i++) {
-		if (a->out[i].n == 0)
-			continue;
-		if ((rc = coin_store_stats_put(s, txn, &a->out[i], 1)) != 0)
-			return rc;
-		a->out[kept++] = a->out[i];
-	}
+	for (i = kept = 0; i < a->n; i++)
+		if (a->out[i].n > 0)
+			a->out[kept++] = a->out[i];
 	a->n = kept;
-	return 0;
+	return coin_store_stats_put(s, txn, a->out, kept);
 }
 
 int

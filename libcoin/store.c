@@ -1018,57 +1018,139 @@ count_add(struct coin_store *s, MDB_txn *txn, int64_t ts, int64_t delta)
 	return mdb_put(txn, s->counts, &k, &v, 0);
 }
 
-int
-coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
-    const struct coin_stat *st, size_t n)
+/* qsort() has no context argument: the stats being sorted. */
+static const struct coin_stat *sorting_st;
+
+/* Stats key order: ts, then stddev descending, then pair. */
+static int
+stat_cmp(const void *a, const void *b)
 {
-	unsigned char kb[COIN_STATKEY_MAX], ib[COIN_IDXKEY_MAX], cb[8];
-	unsigned char vb[STATVAL_LEN], ob[COIN_STATKEY_MAX];
-	MDB_val k, v, ik, iv, ok;
-	int64_t latest = 0;
+	const struct coin_stat *x = &sorting_st[*(const size_t *)a];
+	const struct coin_stat *y = &sorting_st[*(const size_t *)b];
+	uint64_t cx = stddev_code(x->stddev), cy = stddev_code(y->stddev);
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (cx != cy)
+		return cx < cy ? -1 : 1;
+	return strcmp(x->pair, y->pair);
+}
+
+/*
+ * The index and counts of n stats, in the order given (a batch's, by
+ * pair: its index keys are side by side): a stat computed again drops
+ * the old one's key from stats.
+ */
+static int
+stats_index(struct coin_store *s, MDB_txn *txn, const struct coin_stat *st,
+    size_t n)
+{
+	unsigned char ib[COIN_IDXKEY_MAX], ob[COIN_STATKEY_MAX], cb[8];
+	MDB_cursor *ic;
+	MDB_val ik, iv, ok;
+	int64_t cur = 0, more = 0;
 	size_t i;
 	int rc;
 
-	k.mv_data = "latest";
-	k.mv_size = 6;
-	if ((rc = mdb_get(txn, s->meta, &k, &v)) == 0 && v.mv_size == 8)
-		latest = (int64_t)coin_be64_get(v.mv_data);
-	else if (rc != 0 && rc != MDB_NOTFOUND)
+	if ((rc = mdb_cursor_open(txn, s->statidx, &ic)) != 0)
 		return rc;
 	for (i = 0; i < n; i++, st++) {
 		ik.mv_data = ib;
 		ik.mv_size = coin_idxkey_encode(st->ts, st->pair, ib);
-		/* A stat computed again replaces the old one's key. */
-		if ((rc = mdb_get(txn, s->statidx, &ik, &iv)) == 0) {
-			if (iv.mv_size != 8)
-				return COIN_ECORRUPT;
+		if ((rc = mdb_cursor_get(ic, &ik, &iv, MDB_SET)) == 0) {
+			if (iv.mv_size != 8) {
+				rc = COIN_ECORRUPT;
+				break;
+			}
 			ok.mv_data = ob;
 			ok.mv_size = coin_statkey_encode(st->ts,
 			    stddev_uncode(coin_be64_get(iv.mv_data)),
 			    st->pair, ob);
 			rc = mdb_del(txn, s->stats, &ok, NULL);
 			if (rc != 0 && rc != MDB_NOTFOUND)
-				return rc;
+				break;
 		} else if (rc != MDB_NOTFOUND)
-			return rc;
-		else if ((rc = count_add(s, txn, st->ts, 1)) != 0)
-			return rc;
-		k.mv_data = kb;
-		k.mv_size = coin_statkey_encode(st->ts, st->stddev, st->pair,
-		    kb);
-		statval_encode(st, vb);
-		v.mv_data = vb;
-		v.mv_size = sizeof(vb);
-		if ((rc = mdb_put(txn, s->stats, &k, &v, 0)) != 0)
-			return rc;
+			break;
+		else {
+			/* Counted a run of one ts at a time. */
+			if (more != 0 && st->ts != cur) {
+				if ((rc = count_add(s, txn, cur, more)) != 0)
+					break;
+				more = 0;
+			}
+			cur = st->ts;
+			more++;
+		}
+		ik.mv_data = ib;
+		ik.mv_size = coin_idxkey_encode(st->ts, st->pair, ib);
 		coin_be64_put(cb, stddev_code(st->stddev));
 		iv.mv_data = cb;
 		iv.mv_size = 8;
-		if ((rc = mdb_put(txn, s->statidx, &ik, &iv, 0)) != 0)
-			return rc;
-		if (st->ts > latest)
-			latest = st->ts;
+		if ((rc = mdb_cursor_put(ic, &ik, &iv, 0)) != 0)
+			break;
 	}
+	mdb_cursor_close(ic);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = more != 0 ? count_add(s, txn, cur, more) : 0;
+	return rc;
+}
+
+int
+coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
+    const struct coin_stat *st, size_t n)
+{
+	unsigned char kb[COIN_STATKEY_MAX], vb[STATVAL_LEN];
+	MDB_cursor *sc;
+	MDB_val k, v;
+	int64_t latest = 0;
+	size_t i, one = 0, *order = &one;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	k.mv_data = "latest";
+	k.mv_size = 6;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == 0 && v.mv_size == 8)
+		latest = (int64_t)coin_be64_get(v.mv_data);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	if ((rc = stats_index(s, txn, st, n)) != 0)
+		return rc;
+	/* The stats in key order, each next to the last one put. */
+	if (n > 1) {
+		if (n > SIZE_MAX / sizeof(*order) ||
+		    (order = malloc(n * sizeof(*order))) == NULL)
+			return COIN_ENOMEM;
+		for (i = 0; i < n; i++)
+			order[i] = i;
+		sorting_st = st;
+		qsort(order, n, sizeof(*order), stat_cmp);
+		sorting_st = NULL;
+	}
+	if ((rc = mdb_cursor_open(txn, s->stats, &sc)) != 0) {
+		if (order != &one)
+			free(order);
+		return rc;
+	}
+	for (i = 0; i < n; i++) {
+		const struct coin_stat *x = &st[order[i]];
+
+		k.mv_data = kb;
+		k.mv_size = coin_statkey_encode(x->ts, x->stddev, x->pair,
+		    kb);
+		statval_encode(x, vb);
+		v.mv_data = vb;
+		v.mv_size = sizeof(vb);
+		if ((rc = mdb_cursor_put(sc, &k, &v, 0)) != 0)
+			break;
+		if (x->ts > latest)
+			latest = x->ts;
+	}
+	mdb_cursor_close(sc);
+	if (order != &one)
+		free(order);
+	if (rc != 0)
+		return rc;
 	return put_meta_ts(txn, s->meta, "latest", latest);
 }
 
@@ -1076,8 +1158,13 @@ static int
 put_stats_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 {
 	struct stats_arg *a = arg;
+	size_t i;
+	int rc = 0;
 
-	return coin_store_stats_put(s, txn, a->st, a->n);
+	/* One at a time: the caller's may name a (ts, pair) twice. */
+	for (i = 0; i < a->n && rc == 0; i++)
+		rc = coin_store_stats_put(s, txn, &a->st[i], 1);
+	return rc;
 }
 
 int
