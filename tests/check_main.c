@@ -27,7 +27,7 @@ main(void)
 	Suite *(*suites[])(void) = {
 		ndjson_suite, reader_suite, timefmt_suite, store_suite,
 		stats_suite,
-		fetch_suite, alloc_suite,
+		fetch_suite, alloc_suite, stage_suite,
 	};
 	SRunner *sr;
 	size_t i;

@@ -19,6 +19,7 @@ Suite	*store_suite(void);
 Suite	*stats_suite(void);
 Suite	*fetch_suite(void);
 Suite	*alloc_suite(void);
+Suite	*stage_suite(void);
 /* Suites of later modules are declared here too. */
 
 #endif /* CHECK_MAIN_H */

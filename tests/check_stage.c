@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: ISC */
+/* check_stage.c - unit tests of the stage: the newest ticks, time first */
+#include <lmdb.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check_main.h"
+#include "coin_int.h"
+#include "lmdb_hook.h"
+
+#define T0	1732521600
+
+static char dir[64];
+static char db[96];
+
+static void
+setup(void)
+{
+	scratch_make(dir, sizeof(dir), "check_stage");
+	snprintf(db, sizeof(db), "%s/db", dir);
+}
+
+static void
+teardown(void)
+{
+	scratch_remove(dir);
+}
+
+static struct coin_store *
+open_rw(void)
+{
+	struct coin_store *s;
+	int rc = coin_store_open(&s, db, COIN_STORE_CREATE);
+
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	return s;
+}
+
+/* The price of pair number p at minute m: any value will do. */
+static double
+price_of(int p, int m)
+{
+	return 100 + p + m * 0.25;
+}
+
+/* One batch: pairs p0 .. p0 + np - 1 ("p%03d/usd") at minutes m0 .. */
+static void
+put_minutes(struct coin_store *s, int p0, int np, int m0, int nm,
+    double bump)
+{
+	struct coin_batch *b;
+	struct coin_tick t;
+	int p, m, rc;
+
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (m = m0; m < m0 + nm; m++)
+		for (p = p0; p < p0 + np; p++) {
+			snprintf(t.pair, sizeof(t.pair), "p%03d/usd", p);
+			t.ts = T0 + 60 * (int64_t)m;
+			t.price = price_of(p, m) + bump;
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		}
+	rc = coin_store_put_batch(s, b);
+	ck_assert_msg(rc == 0, "put: %s", coin_strerror(rc));
+	coin_batch_free(b);
+}
+
+static void
+no_fault(const char *what, void *arg)
+{
+	(void)arg;
+	ck_abort_msg("unexpected fault: %s", what);
+}
+
+static void
+count_fault(const char *what, void *arg)
+{
+	(void)what;
+	(*(int *)arg)++;
+}
+
+static uint64_t
+staged(struct coin_store *s, uint64_t *ticks)
+{
+	struct coin_storeinfo info;
+
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	if (ticks != NULL)
+		*ticks = info.ticks;
+	return info.staged;
+}
+
+/* What a walk of every tick must find, in order. */
+struct expect {
+	int	 np;		/* pairs p000 .. */
+	int	 nm;		/* minutes 0 .. */
+	int	 at;		/* ticks seen */
+	double	 bump;		/* added to every price */
+};
+
+static int
+expect_tick(const struct coin_tick *t, void *arg)
+{
+	struct expect *e = arg;
+	char want[COIN_PAIR_MAX + 1];
+	int p = e->at / e->nm, m = e->at % e->nm;
+
+	snprintf(want, sizeof(want), "p%03d/usd", p);
+	ck_assert_str_eq(t->pair, want);
+	ck_assert_int_eq(t->ts, T0 + 60 * (int64_t)m);
+	ck_assert_msg(t->price == price_of(p, m) + e->bump,
+	    "%s at %d: %g", t->pair, m, t->price);
+	e->at++;
+	return 0;
+}
+
+static void
+holds_all(struct coin_store *s, int np, int nm, double bump)
+{
+	struct expect e = { np, nm, 0, bump };
+
+	ck_assert_int_eq(coin_store_ticks(s, NULL, 0, INT64_MAX, 0,
+	    expect_tick, &e), 0);
+	ck_assert_int_eq(e.at, np * nm);
+}
+
+/*
+ * Batches of one time are staged until COIN_STAGE_MAX times are; the
+ * next one merges them into ticks first.  Every walk finds every tick
+ * in (pair, ts) order throughout.
+ */
+START_TEST(staged_then_merged)
+{
+	struct coin_store *s = open_rw();
+	uint64_t ticks;
+	int m;
+
+	for (m = 0; m < COIN_STAGE_MAX; m++) {
+		put_minutes(s, 0, 5, m, 1, 0);
+		ck_assert_uint_eq(staged(s, &ticks), 5 * (uint64_t)(m + 1));
+		ck_assert_uint_eq(ticks, 5 * (uint64_t)(m + 1));
+		holds_all(s, 5, m + 1, 0);
+	}
+	put_minutes(s, 0, 5, COIN_STAGE_MAX, 1, 0);
+	ck_assert_uint_eq(staged(s, &ticks), 5);
+	ck_assert_uint_eq(ticks, 5 * (COIN_STAGE_MAX + 1));
+	holds_all(s, 5, COIN_STAGE_MAX + 1, 0);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * A tick again at a (pair, ts) replaces it, staged or merged, never
+ * stands beside it; a late one (before the merged time) goes straight
+ * into ticks.
+ */
+START_TEST(replaced_anywhere)
+{
+	struct coin_store *s = open_rw();
+	uint64_t ticks;
+	int m;
+
+	for (m = 0; m <= COIN_STAGE_MAX; m++)
+		put_minutes(s, 0, 3, m, 1, 0);
+	ck_assert_uint_eq(staged(s, NULL), 3);
+	/* All again, 1 dearer: merged ones and the staged one. */
+	for (m = 0; m <= COIN_STAGE_MAX; m++)
+		put_minutes(s, 0, 3, m, 1, 1);
+	ck_assert_uint_eq(staged(s, &ticks), 3);
+	ck_assert_uint_eq(ticks, 3 * (COIN_STAGE_MAX + 1));
+	holds_all(s, 3, COIN_STAGE_MAX + 1, 1);
+	coin_store_close(s);
+}
+END_TEST
+
+static int
+count_pair(const struct coin_pairinfo *p, void *arg)
+{
+	struct coin_pairinfo *last = arg;
+
+	last[0] = *p;
+	last[1].n++;
+	return 0;
+}
+
+static int
+keep_tick(const struct coin_tick *t, void *arg)
+{
+	*(struct coin_tick *)arg = *t;
+	return 0;
+}
+
+/* The newest tick of pair at or before until, or ts 0. */
+static struct coin_tick
+latest(struct coin_store *s, const char *pair, int64_t since, int64_t until)
+{
+	struct coin_tick t;
+
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(coin_store_ticks(s, pair, since, until, 1,
+	    keep_tick, &t), 0);
+	return t;
+}
+
+static int
+keep_stat(const struct coin_stat *st, void *arg)
+{
+	struct coin_stat *out = arg;
+
+	if (strcmp(st->pair, "p002/usd") == 0)
+		*out = *st;
+	return 0;
+}
+
+/*
+ * A pair seen only on the stage is a pair like any other: listed, and
+ * ranked by --all.  --latest finds staged and merged ticks alike.
+ */
+START_TEST(new_pair_staged)
+{
+	struct coin_store *s = open_rw();
+	struct coin_pairinfo last[2];
+	struct coin_stat st;
+	struct coin_tick t;
+	int m;
+
+	for (m = 0; m <= COIN_STAGE_MAX; m++)
+		put_minutes(s, 0, 2, m, 1, 0);
+	/* p002 comes now, and twice more: only staged. */
+	for (m = COIN_STAGE_MAX + 1; m <= COIN_STAGE_MAX + 3; m++)
+		put_minutes(s, 2, 1, m, 1, 0);
+	ck_assert_uint_eq(staged(s, NULL), 5);
+	memset(last, 0, sizeof(last));
+	ck_assert_int_eq(coin_store_pairs(s, count_pair, last), 0);
+	ck_assert_uint_eq(last[1].n, 3);
+	ck_assert_str_eq(last[0].pair, "p002/usd");
+	ck_assert_uint_eq(last[0].n, 3);
+	ck_assert_int_eq(last[0].first, T0 + 60 * (COIN_STAGE_MAX + 1));
+	ck_assert_int_eq(last[0].last, T0 + 60 * (COIN_STAGE_MAX + 3));
+	/* p000: merged up to minute 63, staged at 64. */
+	t = latest(s, "p000/usd", 0, INT64_MAX);
+	ck_assert_int_eq(t.ts, T0 + 60 * COIN_STAGE_MAX);
+	t = latest(s, "p000/usd", 0, T0 + 60 * COIN_STAGE_MAX - 1);
+	ck_assert_int_eq(t.ts, T0 + 60 * (COIN_STAGE_MAX - 1));
+	ck_assert(t.price == price_of(0, COIN_STAGE_MAX - 1));
+	t = latest(s, "p002/usd", 0, T0 + 60 * (COIN_STAGE_MAX + 2));
+	ck_assert_int_eq(t.ts, T0 + 60 * (COIN_STAGE_MAX + 2));
+	t = latest(s, "p002/usd", T0 + 60 * (COIN_STAGE_MAX + 4), INT64_MAX);
+	ck_assert_int_eq(t.ts, 0);
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(coin_store_compute_all(s, T0 + 60 *
+	    (COIN_STAGE_MAX + 3), 86400, 0, keep_stat, &st), 0);
+	ck_assert_int_eq(st.n, 3);
+	ck_assert(st.last == price_of(2, COIN_STAGE_MAX + 3));
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * A batch of more times than the stage holds goes into ticks whole, and
+ * the merged time moves up to its newest; a live batch after it is
+ * staged again.
+ */
+START_TEST(backfill_direct)
+{
+	struct coin_store *s = open_rw();
+	uint64_t ticks;
+
+	put_minutes(s, 0, 4, 0, 3, 0);
+	ck_assert_uint_eq(staged(s, NULL), 12);
+	put_minutes(s, 0, 4, 3, COIN_STAGE_MAX + 1, 0);
+	ck_assert_uint_eq(staged(s, &ticks), 0);
+	ck_assert_uint_eq(ticks, 4 * (COIN_STAGE_MAX + 4));
+	holds_all(s, 4, COIN_STAGE_MAX + 4, 0);
+	put_minutes(s, 0, 4, COIN_STAGE_MAX + 4, 1, 0);
+	ck_assert_uint_eq(staged(s, NULL), 4);
+	holds_all(s, 4, COIN_STAGE_MAX + 5, 0);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * The running sums advance over ticks merged and staged alike: the
+ * filter's stats at each minute equal --all's plain scans, for a
+ * window of 10 minutes that straddles the merged time.
+ */
+START_TEST(window_straddles)
+{
+	struct coin_store *s = open_rw();
+	struct coin_batch *req;
+	struct coin_tick t;
+	struct coin_stat out[4], all;
+	size_t n, i;
+	int m, p;
+
+	for (m = 0; m < 2 * COIN_STAGE_MAX + 10; m++) {
+		put_minutes(s, 0, 4, m, 1, (m * 7919 % 13) * 0.125);
+		ck_assert_int_eq(coin_batch_new(&req), 0);
+		for (p = 0; p < 4; p++) {
+			snprintf(t.pair, sizeof(t.pair), "p%03d/usd", p);
+			t.ts = T0 + 60 * (int64_t)m;
+			t.price = 1;
+			ck_assert_int_eq(coin_batch_add(req, &t), 0);
+		}
+		ck_assert_int_eq(coin_store_compute(s, req, 600, 0, out, &n),
+		    0);
+		coin_batch_free(req);
+		ck_assert_uint_eq(n, 4);
+		memset(&all, 0, sizeof(all));
+		ck_assert_int_eq(coin_store_compute_all(s, T0 + 60 *
+		    (int64_t)m, 600, 0, keep_stat, &all), 0);
+		for (i = 0; i < n; i++) {
+			if (strcmp(out[i].pair, "p002/usd") != 0)
+				continue;
+			ck_assert_int_eq(out[i].n, m < 10 ? m + 1 : 10);
+			ck_assert_int_eq(all.n, out[i].n);
+			ck_assert_msg(all.stddev == out[i].stddev ||
+			    (isnan(all.stddev) && isnan(out[i].stddev)),
+			    "minute %d: %.17g, a scan %.17g", m,
+			    out[i].stddev, all.stddev);
+			ck_assert(all.mean == out[i].mean);
+			ck_assert(all.min == out[i].min);
+			ck_assert(all.max == out[i].max);
+		}
+	}
+	(void)staged(s, NULL);		/* sound */
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * Pairs asked in any order find what they find in order: the runs'
+ * cursors step forward or search, never skip.
+ */
+START_TEST(any_order)
+{
+	struct coin_store *s = open_rw();
+	struct coin_stage st;
+	MDB_txn *txn;
+	char pair[COIN_PAIR_MAX + 1];
+	double p;
+	int64_t ts;
+	int i, k, m, rc;
+
+	for (m = 0; m < 5; m++)
+		put_minutes(s, 0, 200, m, 1, 0);
+	/* Gaps: even pairs only at minute 5, every third at minute 6. */
+	for (i = 0; i < 200; i += 2)
+		put_minutes(s, i, 1, 5, 1, 0);
+	for (i = 0; i < 200; i += 3)
+		put_minutes(s, i, 1, 6, 1, 0);
+	ck_assert_int_eq(coin_store_txn(s, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(coin_stage_open(s, txn, &st), 0);
+	ck_assert_int_eq(st.n, 7);
+	for (k = 0; k < 3000; k++) {
+		/* Forward, backward, then at random. */
+		i = k < 1000 ? k % 200 : k < 2000 ? 199 - k % 200 :
+		    (int)((unsigned)k * 2654435761u % 200);
+		snprintf(pair, sizeof(pair), "p%03d/usd", i);
+		rc = coin_stage_latest(&st, pair, strlen(pair), INT64_MAX,
+		    &ts, &p);
+		ck_assert_int_eq(rc, 0);
+		m = i % 3 == 0 ? 6 : i % 2 == 0 ? 5 : 4;
+		ck_assert_int_eq(ts, T0 + 60 * m);
+		ck_assert(p == price_of(i, m));
+	}
+	snprintf(pair, sizeof(pair), "q/usd");
+	ck_assert_int_eq(coin_stage_latest(&st, pair, strlen(pair),
+	    INT64_MAX, &ts, &p), MDB_NOTFOUND);
+	coin_stage_close(&st);
+	mdb_txn_abort(txn);
+	coin_store_close(s);
+}
+END_TEST
+
+static void
+raw_put(const char *dbname, const void *k, size_t klen, const void *v,
+    size_t vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val key = { klen, (void *)(uintptr_t)k };
+	MDB_val val = { vlen, (void *)(uintptr_t)v };
+
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 10), 0);
+	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, dbname, MDB_CREATE, &dbi), 0);
+	if (v == NULL)
+		ck_assert_int_eq(mdb_del(txn, dbi, &key, NULL), 0);
+	else
+		ck_assert_int_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static int
+faults_of(void)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	int faults = 0;
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	ck_assert_int_eq(coin_store_check(s, count_fault, &faults, &info),
+	    COIN_ECORRUPT);
+	coin_store_close(s);
+	return faults;
+}
+
+/*
+ * --check holds the stage to its rules: a staged tick at or before the
+ * merged time, a tick in ticks after it, a pair with ticks that pairs
+ * does not list, a listed pair without ticks.
+ */
+START_TEST(check_stage_rules)
+{
+	struct coin_store *s = open_rw();
+	unsigned char kb[COIN_TICKKEY_MAX], price[8];
+	double one = 1;
+	uint64_t u;
+	size_t n;
+	int m;
+
+	for (m = 0; m <= COIN_STAGE_MAX; m++)
+		put_minutes(s, 0, 2, m, 1, 0);
+	coin_store_close(s);
+	memcpy(&u, &one, 8);
+	coin_be64_put(price, u);
+	/* Staged at minute 0, long merged. */
+	coin_be64_put(kb, T0);
+	memcpy(kb + 8, "p000/usd", 8);
+	raw_put("recent", kb, 16, price, 8);
+	ck_assert_int_ge(faults_of(), 1);
+	raw_put("recent", kb, 16, NULL, 0);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	(void)staged(s, NULL);		/* sound again */
+	coin_store_close(s);
+	/* In ticks, after the merged time. */
+	n = coin_tickkey_encode("p001/usd", T0 + 60 * 1000, kb);
+	raw_put("ticks", kb, n, price, 8);
+	ck_assert_int_ge(faults_of(), 1);
+	raw_put("ticks", kb, n, NULL, 0);
+	/* Ticks of a pair pairs does not list. */
+	raw_put("pairs", "p001/usd", 8, NULL, 0);
+	ck_assert_int_ge(faults_of(), 1);
+	raw_put("pairs", "p001/usd", 8, "", 0);
+	/* A pair listed without a tick. */
+	raw_put("pairs", "zzz/usd", 7, "", 0);
+	ck_assert_int_ge(faults_of(), 1);
+	raw_put("pairs", "zzz/usd", 7, NULL, 0);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	(void)staged(s, NULL);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * --prune merges the stage first, so that it deletes staged ticks too,
+ * and a pair left without ticks leaves pairs.
+ */
+START_TEST(prune_stage)
+{
+	struct coin_store *s = open_rw();
+	struct coin_pairinfo last[2];
+	uint64_t nticks, nstats, ticks;
+
+	put_minutes(s, 0, 3, 0, 5, 0);
+	put_minutes(s, 1, 2, 5, 5, 0);		/* p000 ends at minute 4 */
+	ck_assert_uint_eq(staged(s, NULL), 25);
+	ck_assert_int_eq(coin_store_prune(s, T0 + 60 * 7, &nticks, &nstats),
+	    0);
+	ck_assert_uint_eq(nticks, 15 + 4);
+	ck_assert_uint_eq(staged(s, &ticks), 0);
+	ck_assert_uint_eq(ticks, 6);
+	memset(last, 0, sizeof(last));
+	ck_assert_int_eq(coin_store_pairs(s, count_pair, last), 0);
+	ck_assert_uint_eq(last[1].n, 2);
+	ck_assert_str_eq(last[0].pair, "p002/usd");
+	ck_assert_int_eq(last[0].first, T0 + 60 * 7);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * A store of schema 2 (no stage, no pairs, every tick in ticks) is
+ * refused by a reader and upgraded by a writer: pairs made from the
+ * ticks, the merged time at the newest tick.
+ */
+START_TEST(schema2_upgraded)
+{
+	struct coin_store *s = open_rw();
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, rec, prs;
+	MDB_val k = { 6, "schema" }, v = { 1, "2" };
+	uint64_t ticks;
+	int m;
+
+	for (m = 0; m < 2; m++)
+		put_minutes(s, 0, 3, m, 1, 0);
+	put_minutes(s, 0, 3, 2, COIN_STAGE_MAX + 1, 0);	/* into ticks */
+	ck_assert_uint_eq(staged(s, NULL), 0);
+	coin_store_close(s);
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 10), 0);
+	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "recent", 0, &rec), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, "pairs", 0, &prs), 0);
+	ck_assert_int_eq(mdb_drop(txn, rec, 1), 0);
+	ck_assert_int_eq(mdb_drop(txn, prs, 1), 0);
+	ck_assert_int_eq(mdb_put(txn, meta, &k, &v, 0), 0);
+	k.mv_data = "merged";
+	ck_assert_int_eq(mdb_del(txn, meta, &k, NULL), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_EUPGRADE);
+	s = open_rw();
+	ck_assert_uint_eq(staged(s, &ticks), 0);
+	ck_assert_uint_eq(ticks, 3 * (COIN_STAGE_MAX + 3));
+	holds_all(s, 3, COIN_STAGE_MAX + 3, 0);
+	/* The next minute is staged: the merged time is the newest tick. */
+	put_minutes(s, 0, 3, COIN_STAGE_MAX + 3, 1, 0);
+	ck_assert_uint_eq(staged(s, NULL), 3);
+	put_minutes(s, 0, 3, 0, 1, 5);		/* a late one: into ticks */
+	ck_assert_uint_eq(staged(s, NULL), 3);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * A batch that merges the stage and finds the map full at its commit
+ * goes in again from the start, the merge with it: whole and once.
+ */
+START_TEST(merge_commit_full)
+{
+	struct coin_store *s = open_rw();
+	uint64_t ticks;
+	int m, rc;
+
+	for (m = 0; m < COIN_STAGE_MAX; m++)
+		put_minutes(s, 0, 50, m, 1, 0);
+	lmdb_hook_commit_full(0, 2);
+	put_minutes(s, 0, 50, COIN_STAGE_MAX, 1, 0);
+	lmdb_hook_stop();
+	ck_assert_uint_eq(lmdb_hook_commits_failed(), 2);
+	ck_assert_uint_eq(staged(s, &ticks), 50);
+	ck_assert_uint_eq(ticks, 50 * (COIN_STAGE_MAX + 1));
+	holds_all(s, 50, COIN_STAGE_MAX + 1, 0);
+	/* And with no room to grow: nothing merged, nothing lost. */
+	lmdb_hook_commit_full(0, LMDB_HOOK_EVER);
+	lmdb_hook_grow_fail(0);
+	for (m = COIN_STAGE_MAX + 1; m < 2 * COIN_STAGE_MAX + 1; m++) {
+		struct coin_batch *b;
+		struct coin_tick t;
+
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		snprintf(t.pair, sizeof(t.pair), "p000/usd");
+		t.ts = T0 + 60 * (int64_t)m;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		rc = coin_store_put_batch(s, b);
+		coin_batch_free(b);
+		ck_assert_int_ne(rc, 0);
+	}
+	lmdb_hook_stop();
+	/* A growth that failed leaves the handle broken: open anew. */
+	coin_store_close(s);
+	s = open_rw();
+	ck_assert_uint_eq(staged(s, &ticks), 50);
+	ck_assert_uint_eq(ticks, 50 * (COIN_STAGE_MAX + 1));
+	holds_all(s, 50, COIN_STAGE_MAX + 1, 0);
+	coin_store_close(s);
+}
+END_TEST
+
+Suite *
+stage_suite(void)
+{
+	Suite *s = suite_create("stage");
+	TCase *tc = tcase_create("stage");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, staged_then_merged);
+	tcase_add_test(tc, replaced_anywhere);
+	tcase_add_test(tc, new_pair_staged);
+	tcase_add_test(tc, backfill_direct);
+	tcase_add_test(tc, window_straddles);
+	tcase_add_test(tc, any_order);
+	tcase_add_test(tc, check_stage_rules);
+	tcase_add_test(tc, prune_stage);
+	tcase_add_test(tc, schema2_upgraded);
+	tcase_add_test(tc, merge_commit_full);
+	suite_add_tcase(s, tc);
+	return s;
+}
