@@ -278,10 +278,10 @@ def table(argv):
           'of the largest process, mapped store pages included (5 '
           'memory: anonymous memory only, without mapped files); x ours: '
           'wall / wall of the first row of the workload.')
-    targets(med, size)
+    targets(med, rows, size)
 
 
-def targets(med, size):
+def targets(med, rows, size):
     def wall(w, t):
         return med[(w, t)][0] if (w, t) in med else None
 
@@ -357,6 +357,16 @@ def targets(med, size):
                        "one commit of as many puts into an environment of "
                        "the store's layout (%s s)" %
                        ('info', win, r, secs(floorm)))
+    for (w, t) in med:
+        if w == '3 minute' and t.endswith('minutes in a row: coinstore | '
+                                          'coinstddev | coinrank -, 24h'):
+            runs = [r[0] for r in rows[(w, t)]]
+            out.append("  (3)  %-8s %d minutes in a row (24h): median %s s, "
+                       "mean %s s, dearest %s s (the one that merges the "
+                       "stage)" % ('info', len(runs),
+                                   secs(statistics.median(runs)),
+                                   secs(statistics.mean(runs)),
+                                   secs(max(runs))))
     big = small = None
     for (w, t) in med:
         if w == '4 top 10':

@@ -310,23 +310,27 @@ t1=$(now_s)
 say "3: stored $((P * M7)) ticks in $(echo "$t0 $t1" | \
     awk '{ printf "%.1f", $2 - $1 }') s"
 nb=$((R + 1))
+# The 24-hour store gets 64 minutes more, one after the other: the stage
+# holds 64 minutes, so one of them merges it into the ticks.
+NS=64
+nb24=$((nb + NS))
 "$gen" -p $P -m $((M7 + nb)) -e $((E + nb * 60)) | tail -n $((nb * P)) |
     split -l $P -d -a 3 - "$T/b7."
-"$gen" -p $P -m $((M + nb)) -e $((E + nb * 60)) | tail -n $((nb * P)) |
-    split -l $P -d -a 3 - "$T/b24."
+"$gen" -p $P -m $((M + nb24)) -e $((E + nb24 * 60)) |
+    tail -n $((nb24 * P)) | split -l $P -d -a 3 - "$T/b24."
 cp -R "$T/store" "$T/store24"
 say "3: an LMDB environment of $P x $M keys for the floor"
 "$b"/tools/lmdbfloor -n $P -m $M "$T/floorm" > /dev/null || exit 1
 sync
-# job WINDOW DB BATCH [TOOL]: one batch through the pipeline, timed when
-# TOOL is given.
+# job WINDOW DB BATCH [TOOL [OUT]]: one batch through the pipeline,
+# timed when TOOL is given.
 job() {
 	_c="$b/coinstore --db $2 < $3 | $b/coinstddev --window $1 --db $2 |"
 	_c="$_c $b/coinrank -"
 	if [ $# -lt 4 ]; then
 		sh -c "$_c" > /dev/null
 	else
-		m "$w" "$4" $P "$T/minute.$1" "$_c"
+		m "$w" "$4" $P "${5:-$T/minute.$1}" "$_c"
 	fi
 }
 say "$w: warm-up"
@@ -349,6 +353,15 @@ while [ $i -lt $R ]; do
 	    "$T/floor.out" "$b/tools/lmdbfloor -n $P $T/floor"
 	m "$w" "lmdbfloor: $P puts, env of $P x $M keys" $P \
 	    "$T/floor.out" "$b/tools/lmdbfloor -n $P $T/floorm"
+done
+# Then 64 minutes in a row into the 24-hour store: the median, the mean
+# and the dearest of them (the merge of the stage), in the table.
+say "$w: $NS minutes in a row (24h)"
+while [ $i -lt $((R + NS)) ]; do
+	i=$((i + 1))
+	job 24h "$T/store24" "$T/b24.$(printf '%03d' $i)" \
+	    "$NS minutes in a row: coinstore | coinstddev | coinrank -, 24h" \
+	    "$T/minute.row"
 done
 # The incremental stats against a rebuild of all pairs at that ts.
 ts=$(sed -n '1s/.*"ts":\([0-9]*\).*/\1/p' "$T/b24.$f")
