@@ -691,9 +691,12 @@ tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
 		from = 0;
 	if (from > to)
 		return 0;
+	/* Nothing after the merged time is in ticks: not even a look. */
+	rc = from > c->st.merged ? MDB_NOTFOUND : 0;
 	k.mv_data = kb;
 	k.mv_size = coin_tickkey_encode(pair, from, kb);
-	for (rc = mdb_cursor_get(c->ticks, &k, &v, MDB_SET_RANGE); rc == 0;
+	for (rc = rc != 0 ? rc :
+	    mdb_cursor_get(c->ticks, &k, &v, MDB_SET_RANGE); rc == 0;
 	    rc = mdb_cursor_get(c->ticks, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != plen + 9 || memcmp(k.mv_data, pair, plen) ||
 		    ((unsigned char *)k.mv_data)[plen] != '\0')
@@ -727,17 +730,13 @@ queue_tick(struct ctx *c, int64_t ts, double p)
 	return 0;
 }
 
-/* Refill the kept fronts of both queues from pair's window at T. */
-static int
-ext_fill(struct ctx *c, const char *pair, int64_t T)
+/* The kept fronts of both queues from the whole queues in c->q. */
+static void
+ext_keep(struct ctx *c)
 {
 	struct ext *e;
-	int j, rc;
+	int j;
 
-	c->q[0].n = c->q[1].n = 0;
-	if ((rc = tick_range(c, pair, T - c->window + 1, T, queue_tick,
-	    NULL)) != 0)
-		return rc;
 	for (j = 0; j < 2; j++) {
 		e = &c->w.x[j];
 		e->n = c->q[j].n < EXT_KEEP ? (int)c->q[j].n : EXT_KEEP;
@@ -745,15 +744,32 @@ ext_fill(struct ctx *c, const char *pair, int64_t T)
 		memcpy(e->ts, c->q[j].ts, (size_t)e->n * sizeof(e->ts[0]));
 		memcpy(e->p, c->q[j].p, (size_t)e->n * sizeof(e->p[0]));
 	}
+}
+
+/* Refill the kept fronts of both queues from pair's window at T. */
+static int
+ext_fill(struct ctx *c, const char *pair, int64_t T)
+{
+	int rc;
+
+	c->q[0].n = c->q[1].n = 0;
+	if ((rc = tick_range(c, pair, T - c->window + 1, T, queue_tick,
+	    NULL)) != 0)
+		return rc;
+	ext_keep(c);
 	return 0;
 }
 
 static int
 rebuild_tick(struct ctx *c, int64_t ts, double p)
 {
+	int rc;
+
 	c->w.last_ts = ts;
 	c->w.last = p;
-	return coin_acc_add(&c->w.acc, p);
+	if ((rc = coin_acc_add(&c->w.acc, p)) != 0)
+		return rc;
+	return queue_tick(c, ts, p);
 }
 
 /* A pair's own point in the guard cycle, so rebuilds do not bunch. */
@@ -767,21 +783,29 @@ stagger(const char *pair)
 	return h % REBUILD_EVERY;
 }
 
-/* Make pair's state at T from its ticks. */
+/*
+ * Make pair's state at T from its ticks, in one pass.  The guard's
+ * count starts at the pair's own point in its cycle when the state is
+ * new (so that pairs made together do not all come round together),
+ * and at 0 when the guard itself asked: a whole cycle, not what was
+ * left of the first one.
+ */
 static int
-rebuild(struct ctx *c, const char *pair, int64_t T)
+rebuild(struct ctx *c, const char *pair, int64_t T, int guard)
 {
 	int rc;
 
 	memset(&c->w, 0, sizeof(c->w));
 	c->w.window = c->window;
 	c->w.at = T;
-	c->w.updates = stagger(pair);
+	c->w.updates = guard ? 0 : stagger(pair);
 	coin_acc_init(&c->w.acc);
+	c->q[0].n = c->q[1].n = 0;
 	if ((rc = tick_range(c, pair, T - c->window + 1, T, rebuild_tick,
 	    NULL)) != 0)
 		return rc;
-	return ext_fill(c, pair, T);
+	ext_keep(c);
+	return 0;
 }
 
 static int
@@ -901,21 +925,22 @@ static int
 compute_one(struct ctx *c, const char *pair, int64_t T,
     struct coin_stat *st)
 {
-	int rc;
+	int rc, guard = 0;
 
 	rc = state_get(c, pair);
 	if (rc != 0 && rc != MDB_NOTFOUND && rc != COIN_ECORRUPT)
 		return rc;
 	if (rc == 0 && c->w.window == c->window && T > c->w.at &&
-	    T - c->window < c->w.at && ++c->w.updates < REBUILD_EVERY)
+	    T - c->window < c->w.at &&
+	    !(guard = ++c->w.updates >= REBUILD_EVERY))
 		rc = advance(c, pair, T);
 	else
 		rc = COIN_ECORRUPT;
 	/* Sums that disagree with the ticks are rebuilt, never used. */
 	if (rc == COIN_ECORRUPT)
-		rc = rebuild(c, pair, T);
+		rc = rebuild(c, pair, T, guard);
 	if (rc == 0 && (rc = win_stat(c, pair, st)) == COIN_ECORRUPT &&
-	    (rc = rebuild(c, pair, T)) == 0)
+	    (rc = rebuild(c, pair, T, 0)) == 0)
 		rc = win_stat(c, pair, st);
 	if (rc != 0)
 		return rc;

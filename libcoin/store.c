@@ -1275,10 +1275,12 @@ walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
 			return 0;
 		return fn(&e.t, arg);
 	}
+	/* Nothing after the merged time is in ticks: not even a look. */
+	rc = since > st->merged ? MDB_NOTFOUND : 0;
 	k.mv_data = kb;
 	k.mv_size = coin_tickkey_encode(pair, since, kb);
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (rc = rc != 0 ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	    rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (coin_tickkey_decode(k.mv_data, k.mv_size, e.t.pair,
 		    &e.t.ts) != 0)
 			return COIN_ECORRUPT;

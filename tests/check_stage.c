@@ -582,6 +582,104 @@ START_TEST(merge_commit_full)
 }
 END_TEST
 
+/* The filter's means of p000 at minutes from .. to, window 10 minutes. */
+static void
+means(struct coin_store *s, int from, int to, double *mean)
+{
+	struct coin_batch *req;
+	struct coin_stat *out;
+	struct coin_tick t;
+	size_t n, i;
+	int m;
+
+	ck_assert_int_eq(coin_batch_new(&req), 0);
+	for (m = from; m <= to; m++) {
+		snprintf(t.pair, sizeof(t.pair), "p000/usd");
+		t.ts = T0 + 60 * (int64_t)m;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(req, &t), 0);
+	}
+	ck_assert_ptr_nonnull(out = calloc((size_t)(to - from + 1),
+	    sizeof(*out)));
+	ck_assert_int_eq(coin_store_compute(s, req, 600, 0, out, &n), 0);
+	ck_assert_uint_eq(n, (size_t)(to - from + 1));
+	for (i = 0; i < n; i++)
+		mean[i] = out[i].mean;
+	free(out);
+	coin_batch_free(req);
+}
+
+/* Is the mean at minute m that of the ticks as price_of() made them? */
+static int
+right(double mean, int m)
+{
+	return fabs(mean - (100 + 0.25 * (m - 4.5))) < 1e-6;
+}
+
+/*
+ * The tick of p000 at minute m, changed behind the state's back, a
+ * little (the same multiple of the sums' unit, and the variance they
+ * give stays positive): taking it out for the one put in leaves the
+ * sums wrong, not impossible, so nothing but the guard can tell.
+ */
+static void
+tamper(struct coin_store **s, int m)
+{
+	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
+	double p = price_of(0, m) + 1;
+	uint64_t u;
+	size_t n;
+
+	coin_store_close(*s);
+	n = coin_tickkey_encode("p000/usd", T0 + 60 * (int64_t)m, kb);
+	memcpy(&u, &p, 8);
+	coin_be64_put(vb, u);
+	raw_put("ticks", kb, n, vb, 8);
+	*s = open_rw();
+}
+
+/*
+ * The guard: a pair's state is made anew from its ticks every 1,440
+ * updates, so that sums gone wrong behind its back (here: a tick
+ * changed in the file) come right again.  The first cycle is cut short
+ * by the pair's own stagger; every one after it is whole.
+ */
+START_TEST(guard_cycle)
+{
+	struct coin_store *s = open_rw();
+	static double mean[3000];
+	int m, m1 = -1, m2 = -1, end;
+
+	put_minutes(s, 0, 1, 0, 3400, 0);	/* straight into ticks */
+	means(s, 9, 99, mean);
+	for (m = 9; m <= 99; m++)
+		ck_assert(right(mean[m - 9], m));
+	tamper(&s, 95);
+	/* In the sums as it was; taken out as it is, once it expires. */
+	means(s, 100, 1599, mean);
+	for (m = 100; m < 105; m++)
+		ck_assert(right(mean[m - 100], m));
+	for (m = 105; m <= 1599 && m1 < 0; m++)
+		if (right(mean[m - 100], m))
+			m1 = m;
+	ck_assert_msg(m1 > 105 && m1 <= 105 + 1440, "right again at %d", m1);
+	/* Right from then on, up to a little before the next cycle. */
+	end = m1 + 1420;
+	if (end > 1599)
+		means(s, 1600, end, mean + 1500);
+	for (m = m1; m <= end; m++)
+		ck_assert(right(mean[m - 100], m));
+	/* Wrong again: right once more only a whole cycle after m1. */
+	tamper(&s, end - 5);
+	means(s, end + 1, end + 100, mean);
+	for (m = end + 1; m <= end + 100 && m2 < 0; m++)
+		if (m >= end + 5 && right(mean[m - end - 1], m))
+			m2 = m;
+	ck_assert_int_eq(m2, m1 + 1440);
+	coin_store_close(s);
+}
+END_TEST
+
 Suite *
 stage_suite(void)
 {
@@ -600,6 +698,7 @@ stage_suite(void)
 	tcase_add_test(tc, prune_stage);
 	tcase_add_test(tc, schema2_upgraded);
 	tcase_add_test(tc, merge_commit_full);
+	tcase_add_test(tc, guard_cycle);
 	suite_add_tcase(s, tc);
 	return s;
 }
