@@ -212,144 +212,90 @@ coin_stage_latest(struct coin_stage *st, const char *pair, size_t plen,
 	return MDB_NOTFOUND;
 }
 
-/* A min-heap of the runs' cursors by (pair, ts): the merge's order. */
-struct heap {
-	int	 n;
-	int	 i[COIN_STAGE_MAX];	/* run numbers */
-	MDB_val	 k[COIN_STAGE_MAX];	/* each run's current key */
-	MDB_val	 v[COIN_STAGE_MAX];
-};
-
-static int
-heap_less(const struct heap *h, int a, int b)
-{
-	const MDB_val *x = &h->k[a], *y = &h->k[b];
-	size_t n = x->mv_size < y->mv_size ? x->mv_size : y->mv_size;
-	int c = memcmp((const unsigned char *)x->mv_data + 8,
-	    (const unsigned char *)y->mv_data + 8, n - 8);
-
-	if (c != 0)
-		return c < 0;
-	if (x->mv_size != y->mv_size)
-		return x->mv_size < y->mv_size;
-	return h->i[a] < h->i[b];	/* runs are in ts order */
-}
-
-static void
-heap_swap(struct heap *h, int a, int b)
-{
-	MDB_val k = h->k[a], v = h->v[a];
-	int i = h->i[a];
-
-	h->k[a] = h->k[b];
-	h->v[a] = h->v[b];
-	h->i[a] = h->i[b];
-	h->k[b] = k;
-	h->v[b] = v;
-	h->i[b] = i;
-}
-
-static void
-heap_down(struct heap *h, int a)
-{
-	int l, m;
-
-	for (;;) {
-		l = 2 * a + 1;
-		m = a;
-		if (l < h->n && heap_less(h, l, m))
-			m = l;
-		if (l + 1 < h->n && heap_less(h, l + 1, m))
-			m = l + 1;
-		if (m == a)
-			return;
-		heap_swap(h, a, m);
-		a = m;
-	}
-}
-
-/* Run r's next entry into slot a, or take slot a out at the run's end. */
-static int
-heap_next(struct coin_stage *st, struct heap *h, int a, MDB_cursor_op op)
-{
-	struct coin_run *r = &st->run[h->i[a]];
-	unsigned char kb[8];
-	int rc;
-
-	if (op == MDB_SET_RANGE) {
-		coin_be64_put(kb, (uint64_t)r->ts);
-		h->k[a].mv_data = kb;
-		h->k[a].mv_size = 8;
-	}
-	rc = mdb_cursor_get(r->c, &h->k[a], &h->v[a], op);
-	if (rc == 0 && (h->k[a].mv_size < 9 || h->k[a].mv_size > 8 +
-	    COIN_PAIR_MAX || coin_pair_valid((char *)h->k[a].mv_data + 8,
-	    h->k[a].mv_size - 8, NULL) != 0))
-		return COIN_ECORRUPT;
-	if (rc == 0 && (int64_t)coin_be64_get(h->k[a].mv_data) == r->ts)
-		return 0;
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		return coin_store_mapcode(rc);
-	/* This run is done. */
-	h->n--;
-	if (a != h->n)
-		heap_swap(h, a, h->n);
-	return MDB_NOTFOUND;
-}
-
+/*
+ * Move every staged tick into ticks, in (pair, ts) order: pairs walked
+ * in order, and for each the head of each run (the runs are in ts
+ * order, each in pair order), so that a tick costs one comparison a
+ * run, and each pair's ticks go in one after the other on its last
+ * page.
+ */
 int
 coin_stage_merge(struct coin_stage *st)
 {
 	struct coin_store *s = st->s;
-	struct heap h;
-	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
-	MDB_cursor *tc;
-	MDB_val k, v;
-	size_t plen;
-	int a, rc;
+	unsigned char kb[COIN_TICKKEY_MAX];
+	MDB_val k[COIN_STAGE_MAX], v[COIN_STAGE_MAX], pk, pv, tk;
+	MDB_cursor *tc, *pc;
+	int live[COIN_STAGE_MAX], i, left = 0, rc;
 
 	if (st->n == 0)
 		return 0;
-	h.n = 0;
-	for (a = 0; a < st->n; a++) {
-		h.i[h.n] = a;
-		h.n++;
-		rc = heap_next(st, &h, h.n - 1, MDB_SET_RANGE);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			return rc;
+	for (i = 0; i < st->n; i++) {
+		coin_be64_put(kb, (uint64_t)st->run[i].ts);
+		k[i].mv_data = kb;
+		k[i].mv_size = 8;
+		rc = mdb_cursor_get(st->run[i].c, &k[i], &v[i], MDB_SET_RANGE);
+		if (rc != 0)
+			return rc == MDB_NOTFOUND ? COIN_ECORRUPT :
+			    coin_store_mapcode(rc);
+		live[i] = 1;
+		left++;
 	}
-	for (a = h.n / 2 - 1; a >= 0; a--)
-		heap_down(&h, a);
 	if ((rc = mdb_cursor_open(st->txn, s->ticks, &tc)) != 0)
 		return coin_store_mapcode(rc);
-	while (h.n > 0) {
-		plen = h.k[0].mv_size - 8;
-		memcpy(kb, (unsigned char *)h.k[0].mv_data + 8, plen);
-		kb[plen] = '\0';
-		memcpy(kb + plen + 1, h.k[0].mv_data, 8);
-		if (h.v[0].mv_size != 8) {
+	if ((rc = mdb_cursor_open(st->txn, s->pairs, &pc)) != 0) {
+		mdb_cursor_close(tc);
+		return coin_store_mapcode(rc);
+	}
+	rc = mdb_cursor_get(pc, &pk, &pv, MDB_FIRST);
+	while (rc == 0 && left > 0) {
+		if (pk.mv_size == 0 || pk.mv_size > COIN_PAIR_MAX) {
 			rc = COIN_ECORRUPT;
 			break;
 		}
-		memcpy(vb, h.v[0].mv_data, 8);
-		k.mv_data = kb;
-		k.mv_size = plen + 9;
-		v.mv_data = vb;
-		v.mv_size = 8;
-		if ((rc = mdb_cursor_put(tc, &k, &v, 0)) != 0)
-			break;
-		rc = heap_next(st, &h, 0, MDB_NEXT);
-		if (rc != 0 && rc != MDB_NOTFOUND)
-			break;
-		rc = 0;
-		heap_down(&h, 0);
+		memcpy(kb, pk.mv_data, pk.mv_size);
+		kb[pk.mv_size] = '\0';
+		tk.mv_data = kb;
+		tk.mv_size = pk.mv_size + 9;
+		for (i = 0; i < st->n && rc == 0; i++) {
+			if (!live[i] || k[i].mv_size != 8 + pk.mv_size ||
+			    memcmp((char *)k[i].mv_data + 8, pk.mv_data,
+			    pk.mv_size) != 0)
+				continue;
+			if (v[i].mv_size != 8) {
+				rc = COIN_ECORRUPT;
+				break;
+			}
+			memcpy(kb + pk.mv_size + 1, k[i].mv_data, 8);
+			if ((rc = mdb_cursor_put(tc, &tk, &v[i], 0)) != 0)
+				break;
+			rc = mdb_cursor_get(st->run[i].c, &k[i], &v[i],
+			    MDB_NEXT);
+			if (rc == 0 && (k[i].mv_size < 9 ||
+			    (int64_t)coin_be64_get(k[i].mv_data) !=
+			    st->run[i].ts))
+				rc = MDB_NOTFOUND;
+			if (rc == MDB_NOTFOUND) {
+				live[i] = 0;
+				left--;
+				rc = 0;
+			}
+		}
+		if (rc == 0)
+			rc = mdb_cursor_get(pc, &pk, &pv, MDB_NEXT);
 	}
+	mdb_cursor_close(pc);
 	mdb_cursor_close(tc);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	/* A staged tick whose pair is not listed, or out of order. */
+	if (rc == 0 && left > 0)
+		rc = COIN_ECORRUPT;
 	if (rc != 0)
 		return coin_store_mapcode(rc);
 	st->merged = st->run[st->n - 1].ts;
-	for (a = 0; a < st->n; a++)
-		st->run[a].at = 0;
+	for (i = 0; i < st->n; i++)
+		st->run[i].at = 0;
 	st->n = 0;
 	st->ticks = 0;
 	if ((rc = mdb_drop(st->txn, s->recent, 0)) != 0)

@@ -897,15 +897,24 @@ static int
 put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
     const int64_t *t, int n)
 {
-	unsigned char kb[8 + COIN_PAIR_MAX], vb[8];
+	unsigned char kb[8 + COIN_PAIR_MAX], vb[8], last[8 + COIN_PAIR_MAX];
 	const struct coin_pend *e;
 	MDB_cursor *c;
 	MDB_val k, v;
-	size_t i;
-	int j, rc = 0;
+	size_t i, lastlen = 0;
+	int j, c0, append = 0, rc = 0;
 
 	if ((rc = mdb_cursor_open(txn, s->recent, &c)) != 0)
 		return rc;
+	/* Past the last staged key, a put appends: no search at all. */
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == 0) {
+		lastlen = k.mv_size < sizeof(last) ? k.mv_size : sizeof(last);
+		memcpy(last, k.mv_data, lastlen);
+	} else if (rc != MDB_NOTFOUND) {
+		mdb_cursor_close(c);
+		return rc;
+	}
+	rc = 0;
 	for (j = 0; j < n && rc == 0; j++) {
 		coin_be64_put(kb, (uint64_t)t[j]);
 		for (i = 0; i < b->n; i++) {
@@ -918,7 +927,17 @@ put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
 			coin_be64_put(vb, dbits(e->price));
 			v.mv_data = vb;
 			v.mv_size = 8;
-			if ((rc = mdb_cursor_put(c, &k, &v, 0)) != 0)
+			if (!append) {
+				c0 = memcmp(kb, last, k.mv_size < lastlen ?
+				    k.mv_size : lastlen);
+				append = c0 > 0 || (c0 == 0 &&
+				    k.mv_size > lastlen);
+			}
+			rc = mdb_cursor_put(c, &k, &v, append ? MDB_APPEND : 0);
+			/* The same key again (a batch may name one twice). */
+			if (rc == MDB_KEYEXIST && append)
+				rc = mdb_cursor_put(c, &k, &v, 0);
+			if (rc != 0)
 				break;
 		}
 	}

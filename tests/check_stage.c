@@ -175,6 +175,41 @@ START_TEST(replaced_anywhere)
 }
 END_TEST
 
+static struct coin_tick latest(struct coin_store *, const char *, int64_t,
+    int64_t);
+
+/* One batch that names a (pair, ts) twice: staged once, the later. */
+START_TEST(twice_in_a_batch)
+{
+	struct coin_store *s = open_rw();
+	struct coin_batch *b;
+	struct coin_tick t;
+	uint64_t ticks;
+	int i;
+	static const struct { const char *pair; int m; double p; } in[] = {
+		{ "p001/usd", 1, 5 }, { "p000/usd", 1, 1 },
+		{ "p001/usd", 1, 7 }, { "p002/usd", 1, 9 },
+		{ "p002/usd", 1, 8 }, { "p000/usd", 2, 3 },
+	};
+
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (i = 0; i < 6; i++) {
+		snprintf(t.pair, sizeof(t.pair), "%s", in[i].pair);
+		t.ts = T0 + 60 * in[i].m;
+		t.price = in[i].p;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	ck_assert_uint_eq(staged(s, &ticks), 4);
+	ck_assert(latest(s, "p001/usd", 0, INT64_MAX).price == 7);
+	ck_assert(latest(s, "p002/usd", 0, INT64_MAX).price == 8);
+	ck_assert(latest(s, "p000/usd", 0, T0 + 60).price == 1);
+	ck_assert(latest(s, "p000/usd", 0, INT64_MAX).price == 3);
+	coin_store_close(s);
+}
+END_TEST
+
 static int
 count_pair(const struct coin_pairinfo *p, void *arg)
 {
@@ -690,6 +725,7 @@ stage_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, staged_then_merged);
 	tcase_add_test(tc, replaced_anywhere);
+	tcase_add_test(tc, twice_in_a_batch);
 	tcase_add_test(tc, new_pair_staged);
 	tcase_add_test(tc, backfill_direct);
 	tcase_add_test(tc, window_straddles);
