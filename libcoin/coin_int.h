@@ -45,6 +45,14 @@ struct coin_batch {
 	size_t		 acap;
 	size_t		*order;		/* by (pair, ts, arrival) */
 	size_t		 ocap;
+	struct coin_first *first;	/* a hash of the batch's pairs */
+	size_t		 fcap;
+};
+
+/* A slot of the hash of a batch's pairs: its first tick, oldest ts. */
+struct coin_first {
+	size_t		 at;		/* index + 1 of its first tick; 0: free */
+	int64_t		 oldest;
 };
 
 /* Fill b->order with b's indices in (pair, ts, arrival) order. */

@@ -667,6 +667,7 @@ coin_batch_free(struct coin_batch *b)
 	free(b->e);
 	free(b->arena);
 	free(b->order);
+	free(b->first);
 	free(b);
 }
 
@@ -835,12 +836,11 @@ new_times(const struct coin_stage *st, const int64_t *t, int n)
 }
 
 /*
- * b's ticks at or before the merged time (all of them when direct) into
- * ticks, in key order; each pair into pairs, and its stale state out.
+ * All of b's ticks into ticks, in key order (b->order); each pair into
+ * pairs, and its stale state out.
  */
 static int
-put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
-    int64_t merged, int direct)
+put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b)
 {
 	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
 	const struct coin_pend *e, *prev = NULL;
@@ -875,8 +875,6 @@ put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
 			if (rc != 0 && rc != MDB_KEYEXIST)
 				break;
 		}
-		if (!direct && e->ts > merged)
-			continue;
 		kb[e->len] = '\0';
 		coin_be64_put(kb + e->len + 1, (uint64_t)e->ts);
 		k.mv_data = kb;
@@ -892,56 +890,197 @@ put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
 	return rc == MDB_KEYEXIST ? 0 : rc;
 }
 
-/* b's ticks at each of the n times t[] onto the stage, in key order. */
+/* Stage key order (ts, then pair), then arrival, so that the later wins. */
+static int
+time_cmp(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct coin_pend *x = &sorting->e[i], *y = &sorting->e[j];
+	uint32_t n = x->len < y->len ? x->len : y->len;
+	int c;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if ((c = memcmp(sorting->arena + x->off, sorting->arena + y->off,
+	    n)) != 0)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * b->order in stage key order.  A batch as coinfetch and a time-major
+ * file give it, in that order already, is only looked at.
+ */
+static int
+batch_sort_time(struct coin_batch *b)
+{
+	size_t i, one;
+	int sorted = 1;
+
+	if (grow_array((void **)&b->order, &b->ocap, b->n, sizeof(size_t)))
+		return COIN_ENOMEM;
+	for (i = 0; i < b->n; i++) {
+		b->order[i] = i;
+		if (i > 0 && sorted) {
+			one = i - 1;
+			sorting = b;
+			sorted = time_cmp(&one, &i) < 0;
+			sorting = NULL;
+		}
+	}
+	if (!sorted) {
+		sorting = b;
+		qsort(b->order, b->n, sizeof(*b->order), time_cmp);
+		sorting = NULL;
+	}
+	return 0;
+}
+
+static uint64_t
+pair_hash(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Each pair of b once, with its oldest ts in b: into pairs, and its
+ * stale state out.  A hash, not a sort: b's order is the stage's.
+ */
+static int
+first_of_pairs(struct coin_store *s, MDB_txn *txn, struct coin_batch *b)
+{
+	const struct coin_pend *e, *f;
+	struct coin_first *h;
+	MDB_cursor *pc;
+	MDB_val k, none = { 0, "" };
+	size_t i, j, mask, cap = 64;
+	int rc = 0;
+
+	while (cap < 2 * b->n)
+		cap *= 2;
+	if (cap > b->fcap) {
+		free(b->first);
+		b->fcap = 0;
+		if (cap > SIZE_MAX / sizeof(*b->first) ||
+		    (b->first = malloc(cap * sizeof(*b->first))) == NULL)
+			return COIN_ENOMEM;
+		b->fcap = cap;
+	}
+	h = b->first;
+	memset(h, 0, cap * sizeof(*h));
+	mask = cap - 1;
+	for (i = 0; i < b->n; i++) {
+		e = &b->e[i];
+		for (j = pair_hash(b->arena + e->off, e->len) & mask;;
+		    j = (j + 1) & mask) {
+			if (h[j].at == 0) {
+				h[j].at = i + 1;
+				h[j].oldest = e->ts;
+				break;
+			}
+			f = &b->e[h[j].at - 1];
+			if (f->len == e->len && memcmp(b->arena + f->off,
+			    b->arena + e->off, e->len) == 0) {
+				if (e->ts < h[j].oldest)
+					h[j].oldest = e->ts;
+				break;
+			}
+		}
+	}
+	if ((rc = mdb_cursor_open(txn, s->pairs, &pc)) != 0)
+		return rc;
+	/* In the order of first arrival: a batch's order, as it came. */
+	for (i = 0; i < b->n && rc == 0; i++) {
+		e = &b->e[i];
+		for (j = pair_hash(b->arena + e->off, e->len) & mask;
+		    h[j].at != i + 1; j = (j + 1) & mask) {
+			f = &b->e[h[j].at - 1];
+			if (f->len == e->len && memcmp(b->arena + f->off,
+			    b->arena + e->off, e->len) == 0)
+				break;	/* not its first tick */
+		}
+		if (h[j].at != i + 1)
+			continue;
+		if ((rc = drop_stale_state(s, txn, b->arena + e->off, e->len,
+		    h[j].oldest)) != 0)
+			break;
+		k.mv_data = b->arena + e->off;
+		k.mv_size = e->len;
+		rc = mdb_cursor_put(pc, &k, &none, MDB_NOOVERWRITE);
+		if (rc == MDB_KEYEXIST)
+			rc = 0;
+	}
+	mdb_cursor_close(pc);
+	return rc;
+}
+
+/*
+ * b's ticks, in stage key order: those after the merged time onto the
+ * stage, the others (late ones) into ticks.
+ */
 static int
 put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
-    const int64_t *t, int n)
+    int64_t merged)
 {
-	unsigned char kb[8 + COIN_PAIR_MAX], vb[8], last[8 + COIN_PAIR_MAX];
+	unsigned char kb[COIN_TICKKEY_MAX], vb[8], last[8 + COIN_PAIR_MAX];
 	const struct coin_pend *e;
-	MDB_cursor *c;
+	MDB_cursor *c, *tc;
 	MDB_val k, v;
 	size_t i, lastlen = 0;
-	int j, c0, append = 0, rc = 0;
+	int c0, append = 0, rc = 0;
 
-	if ((rc = mdb_cursor_open(txn, s->recent, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, s->ticks, &tc)) != 0)
 		return rc;
+	if ((rc = mdb_cursor_open(txn, s->recent, &c)) != 0) {
+		mdb_cursor_close(tc);
+		return rc;
+	}
 	/* Past the last staged key, a put appends: no search at all. */
 	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == 0) {
 		lastlen = k.mv_size < sizeof(last) ? k.mv_size : sizeof(last);
 		memcpy(last, k.mv_data, lastlen);
 	} else if (rc != MDB_NOTFOUND) {
 		mdb_cursor_close(c);
+		mdb_cursor_close(tc);
 		return rc;
 	}
-	rc = 0;
-	for (j = 0; j < n && rc == 0; j++) {
-		coin_be64_put(kb, (uint64_t)t[j]);
-		for (i = 0; i < b->n; i++) {
-			e = &b->e[b->order[i]];
-			if (e->ts != t[j])
-				continue;
-			memcpy(kb + 8, b->arena + e->off, e->len);
+	for (rc = 0, i = 0; i < b->n && rc == 0; i++) {
+		e = &b->e[b->order[i]];
+		coin_be64_put(vb, dbits(e->price));
+		v.mv_data = vb;
+		v.mv_size = 8;
+		if (e->ts <= merged) {
+			/* Late: into ticks, where its time is. */
+			memcpy(kb, b->arena + e->off, e->len);
+			kb[e->len] = '\0';
+			coin_be64_put(kb + e->len + 1, (uint64_t)e->ts);
 			k.mv_data = kb;
-			k.mv_size = 8 + e->len;
-			coin_be64_put(vb, dbits(e->price));
-			v.mv_data = vb;
-			v.mv_size = 8;
-			if (!append) {
-				c0 = memcmp(kb, last, k.mv_size < lastlen ?
-				    k.mv_size : lastlen);
-				append = c0 > 0 || (c0 == 0 &&
-				    k.mv_size > lastlen);
-			}
-			rc = mdb_cursor_put(c, &k, &v, append ? MDB_APPEND : 0);
-			/* The same key again (a batch may name one twice). */
-			if (rc == MDB_KEYEXIST && append)
-				rc = mdb_cursor_put(c, &k, &v, 0);
-			if (rc != 0)
-				break;
+			k.mv_size = e->len + 9;
+			rc = mdb_cursor_put(tc, &k, &v, 0);
+			continue;
 		}
+		coin_be64_put(kb, (uint64_t)e->ts);
+		memcpy(kb + 8, b->arena + e->off, e->len);
+		k.mv_data = kb;
+		k.mv_size = 8 + e->len;
+		if (!append) {
+			c0 = memcmp(kb, last, k.mv_size < lastlen ?
+			    k.mv_size : lastlen);
+			append = c0 > 0 || (c0 == 0 && k.mv_size > lastlen);
+		}
+		rc = mdb_cursor_put(c, &k, &v, append ? MDB_APPEND : 0);
+		/* The same key again (a batch may name one twice). */
+		if (rc == MDB_KEYEXIST && append)
+			rc = mdb_cursor_put(c, &k, &v, 0);
 	}
 	mdb_cursor_close(c);
+	mdb_cursor_close(tc);
 	return rc;
 }
 
@@ -950,6 +1089,7 @@ put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
  * into ticks.  A stage that the batch would overfill is merged first;
  * a batch that alone would overfill it goes into ticks whole, and the
  * merged time moves up to its newest tick (the stage is empty then).
+ * So does one with no tick after the merged time, in pair order.
  */
 static int
 put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
@@ -968,12 +1108,18 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 			goto out;
 		n = batch_times(b, st.merged, t, &nafter, &top);
 	}
-	direct = coin_stage_full(&st, new_times(&st, t, n), nafter);
+	/* Late ticks alone (a backfill behind the stage) go in by pair. */
+	direct = nafter == 0 || coin_stage_full(&st, new_times(&st, t, n),
+	    nafter);
 	if (direct && top > st.merged &&
 	    (rc = coin_stage_set_merged(&st, top)) != 0)
 		goto out;
-	if ((rc = put_ticks(s, txn, b, st.merged, direct)) == 0 && !direct)
-		rc = put_staged(s, txn, b, t, n);
+	if (direct)
+		rc = (rc = coin_batch_sort(b)) != 0 ? rc :
+		    put_ticks(s, txn, b);
+	else if ((rc = first_of_pairs(s, txn, b)) == 0 &&
+	    (rc = batch_sort_time(b)) == 0)
+		rc = put_staged(s, txn, b, st.merged);
 out:
 	coin_stage_close(&st);
 	return rc;
@@ -997,13 +1143,9 @@ coin_batch_sort(struct coin_batch *b)
 int
 coin_store_put_batch(struct coin_store *s, struct coin_batch *b)
 {
-	int rc;
-
 	if (b->n == 0)
 		return 0;
-	/* Puts in key order touch each page once: about 3x faster. */
-	if ((rc = coin_batch_sort(b)) != 0)
-		return rc;
+	/* Puts in key order touch each page once (put_batch_fn sorts). */
 	return coin_store_write(s, put_batch_fn, b);
 }
 
