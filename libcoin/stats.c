@@ -39,7 +39,8 @@
  */
 
 #define REBUILD_EVERY	1440
-#define STATE_VERSION	2
+#define STATE_VERSION	3
+#define COIN_STOP	(-1000)		/* a walk's callback had enough */
 
 /* Split the positive finite double d into m * 2^x with m odd. */
 static void
@@ -425,6 +426,23 @@ coin_acc_result(const struct coin_acc *a, int population, double *mean,
  */
 #define EXT_KEEP	8
 
+/*
+ * The tail: the window's oldest ticks, the next to expire, kept in the
+ * state so that most batches take them from there and not from ticks
+ * (where each pair's oldest tick is on a page of its own: a page read,
+ * and a walk down the tree, a pair).  It holds every tick of the pair
+ * with L - W < ts <= end, TAIL_KEEP at most, and is read again from the
+ * ticks when it runs out: once every TAIL_KEEP batches.
+ */
+#define TAIL_KEEP	8
+
+struct tail {
+	int64_t		 end;		/* complete up to here */
+	int64_t		 ts[TAIL_KEEP];
+	double		 p[TAIL_KEEP];
+	int		 n;
+};
+
 struct ext {
 	int64_t		 ts[EXT_KEEP];
 	double		 p[EXT_KEEP];
@@ -440,6 +458,7 @@ struct win {
 	uint32_t	 updates;	/* until the next guard rebuild */
 	struct coin_acc	 acc;
 	struct ext	 x[2];		/* maxima, minima */
+	struct tail	 t;
 };
 
 /* A whole monotonic queue in memory, while reading a window's ticks. */
@@ -468,7 +487,7 @@ struct ctx {
 
 #define STATE_MAX	(1 + 8 * 4 + 4 + 8 + 4 + 2 + \
 			    8 * (COIN_ACC_L1 + COIN_ACC_L2) + \
-			    2 * (1 + 16 * EXT_KEEP))
+			    2 * (1 + 16 * EXT_KEEP) + 1 + 8 + 16 * TAIL_KEEP)
 
 static size_t
 state_encode(const struct win *w, unsigned char *b)
@@ -501,6 +520,14 @@ state_encode(const struct win *w, unsigned char *b)
 			memcpy(&u, &w->x[j].p[i], 8);
 			coin_be64_put(p + 8, u);
 		}
+	}
+	*p++ = (unsigned char)w->t.n;
+	coin_be64_put(p, (uint64_t)w->t.end);
+	p += 8;
+	for (i = 0; i < w->t.n; i++, p += 16) {
+		coin_be64_put(p, (uint64_t)w->t.ts[i]);
+		memcpy(&u, &w->t.p[i], 8);
+		coin_be64_put(p + 8, u);
 	}
 	return (size_t)(p - b);
 }
@@ -552,7 +579,24 @@ state_decode(const MDB_val *v, struct win *w)
 				return COIN_ECORRUPT;
 		}
 	}
-	return p == end ? 0 : COIN_ECORRUPT;
+	if (end - p < 9 || *p > TAIL_KEEP ||
+	    (size_t)(end - p - 9) != (size_t)(16 * *p))
+		return COIN_ECORRUPT;
+	w->t.n = *p++;
+	w->t.end = (int64_t)coin_be64_get(p);
+	p += 8;
+	for (i = 0; i < w->t.n; i++, p += 16) {
+		w->t.ts[i] = (int64_t)coin_be64_get(p);
+		u = coin_be64_get(p + 8);
+		memcpy(&w->t.p[i], &u, 8);
+		if (!isfinite(w->t.p[i]) || w->t.p[i] <= 0 ||
+		    w->t.ts[i] > w->t.end || (i > 0 &&
+		    w->t.ts[i] <= w->t.ts[i - 1]))
+			return COIN_ECORRUPT;
+	}
+	if (w->t.end > w->at)
+		return COIN_ECORRUPT;
+	return 0;
 }
 
 static int
@@ -760,11 +804,38 @@ ext_fill(struct ctx *c, const char *pair, int64_t T)
 	return 0;
 }
 
+/* Append (ts, p) to the tail; COIN_STOP once it is full. */
+static int
+tail_full(struct ctx *c, int64_t ts, double p)
+{
+	struct tail *t = &c->w.t;
+
+	t->ts[t->n] = ts;
+	t->p[t->n++] = p;
+	t->end = ts;
+	return t->n == TAIL_KEEP ? COIN_STOP : 0;
+}
+
+/* Append (ts, p) to the tail while it has room; end follows it. */
+static int
+tail_tick(struct ctx *c, int64_t ts, double p)
+{
+	struct tail *t = &c->w.t;
+
+	if (t->n == TAIL_KEEP)
+		return 0;
+	t->ts[t->n] = ts;
+	t->p[t->n++] = p;
+	t->end = ts;
+	return 0;
+}
+
 static int
 rebuild_tick(struct ctx *c, int64_t ts, double p)
 {
 	int rc;
 
+	tail_tick(c, ts, p);
 	c->w.last_ts = ts;
 	c->w.last = p;
 	if ((rc = coin_acc_add(&c->w.acc, p)) != 0)
@@ -804,6 +875,9 @@ rebuild(struct ctx *c, const char *pair, int64_t T, int guard)
 	if ((rc = tick_range(c, pair, T - c->window + 1, T, rebuild_tick,
 	    NULL)) != 0)
 		return rc;
+	/* Not full: it holds the whole window. */
+	if (c->w.t.n < TAIL_KEEP)
+		c->w.t.end = T;
 	ext_keep(c);
 	return 0;
 }
@@ -825,14 +899,50 @@ add_tick(struct ctx *c, int64_t ts, double p)
 	return coin_acc_add(&c->w.acc, p);
 }
 
+/*
+ * Read the tail again from the ticks after its end (the window's
+ * oldest now) up to T: TAIL_KEEP of them at most.
+ */
+static int
+tail_fill(struct ctx *c, const char *pair, int64_t T)
+{
+	struct tail *t = &c->w.t;
+	int64_t from = t->end + 1;
+	int rc;
+
+	if (from < T - c->window + 1)
+		from = T - c->window + 1;
+	t->n = 0;
+	rc = tick_range(c, pair, from, T, tail_full, NULL);
+	if (rc == COIN_STOP)
+		return 0;
+	if (rc != 0)
+		return rc;
+	t->end = T;		/* all of them: the whole window */
+	return 0;
+}
+
 /* Move pair's state from L to T > L: add (L, T], remove (L-W, T-W]. */
 static int
 advance(struct ctx *c, const char *pair, int64_t T)
 {
-	int64_t L = c->w.at, W = c->window;
-	int j, rc;
+	struct tail *t = &c->w.t;
+	int64_t L = c->w.at, W = c->window, from;
+	int i, j, rc;
 
-	if ((rc = tick_range(c, pair, L - W + 1, T - W, expire_tick,
+	/* The expired ones the tail holds, then the ticks after it. */
+	for (i = 0; i < t->n && t->ts[i] <= T - W; i++)
+		if ((rc = coin_acc_remove(&c->w.acc, t->p[i])) != 0)
+			return rc;
+	from = L - W + 1;
+	if (i == t->n && t->end >= from) {
+		from = t->end + 1;
+		t->end = T - W > t->end ? T - W : t->end;
+	}
+	memmove(t->ts, t->ts + i, (size_t)(t->n - i) * sizeof(t->ts[0]));
+	memmove(t->p, t->p + i, (size_t)(t->n - i) * sizeof(t->p[0]));
+	t->n -= i;
+	if (t->n == 0 && (rc = tick_range(c, pair, from, T - W, expire_tick,
 	    NULL)) != 0)
 		return rc;
 	for (j = 0; j < 2; j++)
@@ -840,6 +950,8 @@ advance(struct ctx *c, const char *pair, int64_t T)
 	if ((rc = tick_range(c, pair, L + 1, T, add_tick, NULL)) != 0)
 		return rc;
 	c->w.at = T;
+	if (t->n == 0 && (rc = tail_fill(c, pair, T)) != 0)
+		return rc;
 	for (j = 0; j < 2; j++)
 		if (c->w.x[j].n == 0 && c->w.x[j].trunc)
 			return ext_fill(c, pair, T);

@@ -689,15 +689,18 @@ START_TEST(guard_cycle)
 	means(s, 9, 99, mean);
 	for (m = 9; m <= 99; m++)
 		ck_assert(right(mean[m - 9], m));
-	tamper(&s, 95);
-	/* In the sums as it was; taken out as it is, once it expires. */
+	/*
+	 * The newest: put into the sums as it was, read (into the tail,
+	 * then out of the sums) as it is, once it is among the oldest.
+	 */
+	tamper(&s, 99);
 	means(s, 100, 1599, mean);
-	for (m = 100; m < 105; m++)
+	for (m = 100; m < 109; m++)
 		ck_assert(right(mean[m - 100], m));
-	for (m = 105; m <= 1599 && m1 < 0; m++)
+	for (m = 109; m <= 1599 && m1 < 0; m++)
 		if (right(mean[m - 100], m))
 			m1 = m;
-	ck_assert_msg(m1 > 105 && m1 <= 105 + 1440, "right again at %d", m1);
+	ck_assert_msg(m1 > 109 && m1 <= 109 + 1440, "right again at %d", m1);
 	/* Right from then on, up to a little before the next cycle. */
 	end = m1 + 1420;
 	if (end > 1599)
@@ -705,10 +708,10 @@ START_TEST(guard_cycle)
 	for (m = m1; m <= end; m++)
 		ck_assert(right(mean[m - 100], m));
 	/* Wrong again: right once more only a whole cycle after m1. */
-	tamper(&s, end - 5);
+	tamper(&s, end);
 	means(s, end + 1, end + 100, mean);
 	for (m = end + 1; m <= end + 100 && m2 < 0; m++)
-		if (m >= end + 5 && right(mean[m - end - 1], m))
+		if (m >= end + 10 && right(mean[m - end - 1], m))
 			m2 = m;
 	ck_assert_int_eq(m2, m1 + 1440);
 	coin_store_close(s);
