@@ -51,7 +51,7 @@ struct coin_batch {
 
 /* A slot of the hash of a batch's pairs: its first tick, oldest ts. */
 struct coin_first {
-	size_t		 at;		/* index + 1 of its first tick; 0: free */
+	size_t		 at;		/* 1 + index of its first; 0: free */
 	int64_t		 oldest;
 };
 
