@@ -886,7 +886,7 @@ scaled_round(uint64_t m, int s, int k, uint64_t *trunc, int *back)
 static size_t
 put_fixed(uint64_t q, int P, int x, char *buf)
 {
-	char dig[20];
+	char dig[20] = "";
 	int i, last, n = 0;
 
 	for (i = P - 1; i >= 0; i--, q /= 10)

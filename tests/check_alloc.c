@@ -385,13 +385,6 @@ END_TEST
 /* The store. */
 
 static void
-no_fault(const char *what, void *arg)
-{
-	(void)arg;
-	ck_abort_msg("unexpected fault: %s", what);
-}
-
-static void
 store_sound(struct coin_store *s, uint64_t ticks, uint64_t stats)
 {
 	struct coin_storeinfo info;

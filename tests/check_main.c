@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* check_main.c - run every libcoin unit suite */
+#include <lmdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,6 +21,43 @@ scratch_remove(const char *dir)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+void
+raw_put(const char *db, const char *dbname, const void *k, size_t klen,
+    const void *v, size_t vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val key = { klen, (void *)(uintptr_t)k };
+	MDB_val val = { vlen, (void *)(uintptr_t)v };
+
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 10), 0);
+	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, dbname, MDB_CREATE, &dbi), 0);
+	if (v == NULL)
+		ck_assert_int_eq(mdb_del(txn, dbi, &key, NULL), 0);
+	else
+		ck_assert_int_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
+	ck_assert_int_eq(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+void
+no_fault(const char *what, void *arg)
+{
+	(void)arg;
+	ck_abort_msg("unexpected fault: %s", what);
+}
+
+void
+count_fault(const char *what, void *arg)
+{
+	(void)what;
+	(*(int *)arg)++;
 }
 
 int

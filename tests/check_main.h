@@ -11,6 +11,15 @@
 void	scratch_make(char *dir, size_t sz, const char *name);
 /* Remove a scratch directory and all it holds. */
 void	scratch_remove(const char *dir);
+/*
+ * Put k -> v into database dbname of the store at db by hand, behind
+ * libcoin's back (v NULL: delete k), in a transaction of its own.
+ */
+void	raw_put(const char *db, const char *dbname, const void *k,
+	    size_t klen, const void *v, size_t vlen);
+/* Fault callbacks of coin_store_check(): fail the test, or count. */
+void	no_fault(const char *what, void *arg);
+void	count_fault(const char *what, void *arg);
 
 Suite	*ndjson_suite(void);
 Suite	*reader_suite(void);

@@ -67,20 +67,6 @@ put_minutes(struct coin_store *s, int p0, int np, int m0, int nm,
 	coin_batch_free(b);
 }
 
-static void
-no_fault(const char *what, void *arg)
-{
-	(void)arg;
-	ck_abort_msg("unexpected fault: %s", what);
-}
-
-static void
-count_fault(const char *what, void *arg)
-{
-	(void)what;
-	(*(int *)arg)++;
-}
-
 static uint64_t
 staged(struct coin_store *s, uint64_t *ticks)
 {
@@ -410,29 +396,6 @@ START_TEST(any_order)
 }
 END_TEST
 
-static void
-raw_put(const char *dbname, const void *k, size_t klen, const void *v,
-    size_t vlen)
-{
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val key = { klen, (void *)(uintptr_t)k };
-	MDB_val val = { vlen, (void *)(uintptr_t)v };
-
-	ck_assert_int_eq(mdb_env_create(&env), 0);
-	ck_assert_int_eq(mdb_env_set_maxdbs(env, 10), 0);
-	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
-	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, dbname, MDB_CREATE, &dbi), 0);
-	if (v == NULL)
-		ck_assert_int_eq(mdb_del(txn, dbi, &key, NULL), 0);
-	else
-		ck_assert_int_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
-	ck_assert_int_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-}
-
 static int
 faults_of(void)
 {
@@ -469,25 +432,25 @@ START_TEST(check_stage_rules)
 	/* Staged at minute 0, long merged. */
 	coin_be64_put(kb, T0);
 	memcpy(kb + 8, "p000/usd", 8);
-	raw_put("recent", kb, 16, price, 8);
+	raw_put(db, "recent", kb, 16, price, 8);
 	ck_assert_int_ge(faults_of(), 1);
-	raw_put("recent", kb, 16, NULL, 0);
+	raw_put(db, "recent", kb, 16, NULL, 0);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 	(void)staged(s, NULL);		/* sound again */
 	coin_store_close(s);
 	/* In ticks, after the merged time. */
 	n = coin_tickkey_encode("p001/usd", T0 + 60 * 1000, kb);
-	raw_put("ticks", kb, n, price, 8);
+	raw_put(db, "ticks", kb, n, price, 8);
 	ck_assert_int_ge(faults_of(), 1);
-	raw_put("ticks", kb, n, NULL, 0);
+	raw_put(db, "ticks", kb, n, NULL, 0);
 	/* Ticks of a pair pairs does not list. */
-	raw_put("pairs", "p001/usd", 8, NULL, 0);
+	raw_put(db, "pairs", "p001/usd", 8, NULL, 0);
 	ck_assert_int_ge(faults_of(), 1);
-	raw_put("pairs", "p001/usd", 8, "", 0);
+	raw_put(db, "pairs", "p001/usd", 8, "", 0);
 	/* A pair listed without a tick. */
-	raw_put("pairs", "zzz/usd", 7, "", 0);
+	raw_put(db, "pairs", "zzz/usd", 7, "", 0);
 	ck_assert_int_ge(faults_of(), 1);
-	raw_put("pairs", "zzz/usd", 7, NULL, 0);
+	raw_put(db, "pairs", "zzz/usd", 7, NULL, 0);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 	(void)staged(s, NULL);
 	coin_store_close(s);
@@ -669,7 +632,7 @@ tamper(struct coin_store **s, int m)
 	n = coin_tickkey_encode("p000/usd", T0 + 60 * (int64_t)m, kb);
 	memcpy(&u, &p, 8);
 	coin_be64_put(vb, u);
-	raw_put("ticks", kb, n, vb, 8);
+	raw_put(db, "ticks", kb, n, vb, 8);
 	*s = open_rw();
 }
 

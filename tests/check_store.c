@@ -351,32 +351,12 @@ START_TEST(map_adopted)
 }
 END_TEST
 
-static void
-raw_put(const char *dbname, const void *k, size_t klen, const void *v,
-    size_t vlen)
-{
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val key = { klen, (void *)(uintptr_t)k };
-	MDB_val val = { vlen, (void *)(uintptr_t)v };
-
-	ck_assert_int_eq(mdb_env_create(&env), 0);
-	ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
-	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
-	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, dbname, MDB_CREATE, &dbi), 0);
-	ck_assert_int_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
-	ck_assert_int_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
-}
-
 START_TEST(schema_refused)
 {
 	struct coin_store *s = open_rw();
 
 	coin_store_close(s);
-	raw_put("meta", "schema", 6, "4", 1);
+	raw_put(db, "meta", "schema", 6, "4", 1);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE),
 	    COIN_ESCHEMA);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
@@ -394,7 +374,7 @@ START_TEST(not_ours_or_damaged)
 	ck_assert_int_eq(system("true"), 0);
 	snprintf(path, sizeof(path), "mkdir -p '%s'", db);
 	ck_assert_int_eq(system(path), 0);
-	raw_put("other", "k", 1, "v", 1);
+	raw_put(db, "other", "k", 1, "v", 1);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
 	    COIN_ECORRUPT);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
@@ -500,20 +480,6 @@ START_TEST(stats)
 }
 END_TEST
 
-static void
-no_fault(const char *what, void *arg)
-{
-	(void)arg;
-	ck_abort_msg("unexpected fault: %s", what);
-}
-
-static void
-count_fault(const char *what, void *arg)
-{
-	(void)what;
-	(*(int *)arg)++;
-}
-
 START_TEST(check)
 {
 	struct coin_store *s = open_rw();
@@ -528,9 +494,9 @@ START_TEST(check)
 	ck_assert_uint_eq(info.ticks, 1);
 	coin_store_close(s);
 	/* A key that does not decode, and a price that is not one. */
-	raw_put("ticks", "garbage", 7, "12345678", 8);
+	raw_put(db, "ticks", "garbage", 7, "12345678", 8);
 	coin_tickkey_encode("b/usd", T0, key);
-	raw_put("ticks", key, 14, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+	raw_put(db, "ticks", key, 14, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 	ck_assert_int_eq(coin_store_check(s, count_fault, &faults, &info),
 	    COIN_ECORRUPT);
@@ -767,7 +733,7 @@ START_TEST(values_corrupt)
 			klen = coin_statkey_encode(T0, 1, "a/usd", key);
 		else
 			klen = coin_tickkey_encode("a/usd", T0, key);
-		raw_put(bad[i].db, key, klen, val, bad[i].vlen);
+		raw_put(db, bad[i].db, key, klen, val, bad[i].vlen);
 		ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 		faults = 0;
 		ck_assert_int_eq(coin_store_check(s, count_fault, &faults,
