@@ -366,6 +366,7 @@ upgrade1(struct coin_store *s, MDB_txn *txn)
 }
 
 static int next_pair(MDB_cursor *, const char *, MDB_val *, MDB_val *);
+static int pair_newest(MDB_cursor *, const char *, int64_t *);
 
 /*
  * Schema 2 to 3: every pair of ticks into pairs, and merged set to the
@@ -394,18 +395,8 @@ upgrade2(struct coin_store *s, MDB_txn *txn)
 		k.mv_size = strlen(pair);
 		if ((rc = mdb_put(txn, s->pairs, &k, &e, 0)) != 0)
 			break;
-		/* The pair's newest tick is the key before the next pair. */
-		rc = next_pair(c, pair, &k, &v);
-		rc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_PREV) :
-		    rc == MDB_NOTFOUND ? mdb_cursor_get(c, &k, &v, MDB_LAST) :
-		    rc;
-		if (rc != 0)
+		if ((rc = pair_newest(c, pair, &ts)) != 0)
 			break;
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
-		    &ts) != 0) {
-			rc = COIN_ECORRUPT;
-			break;
-		}
 		if (ts > newest)
 			newest = ts;
 	}
@@ -1392,6 +1383,30 @@ emit_staged(void *arg, int64_t ts, double price)
 }
 
 /*
+ * Put c on the newest tick in ticks of pair (which has one): the key
+ * before the next pair's first.  Its ts into *ts.
+ */
+static int
+pair_newest(MDB_cursor *c, const char *pair, int64_t *ts)
+{
+	char got[COIN_PAIR_MAX + 1];
+	MDB_val k, v;
+	int rc;
+
+	rc = next_pair(c, pair, &k, &v);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc != 0)
+		return rc;
+	if (coin_tickkey_decode(k.mv_data, k.mv_size, got, ts) != 0 ||
+	    strcmp(got, pair) != 0)
+		return COIN_ECORRUPT;
+	return 0;
+}
+
+/*
  * Walk the ticks of one pair from since up to until: those in ticks,
  * then the staged ones.  With latest, only the newest.
  */
@@ -1891,16 +1906,8 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 		}
 		if (info->first_ts == 0 || first < info->first_ts)
 			info->first_ts = first;
-		rc = next_pair(c, pair, &k, &v);
-		if (rc == 0)
-			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-		else if (rc == MDB_NOTFOUND)
-			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-		if (rc != 0 || coin_tickkey_decode(k.mv_data, k.mv_size, pair,
-		    &last) != 0) {
-			rc = rc != 0 ? rc : COIN_ECORRUPT;
+		if ((rc = pair_newest(c, pair, &last)) != 0)
 			break;
-		}
 		if (last > info->last_ts)
 			info->last_ts = last;
 	}
