@@ -817,17 +817,11 @@ tail_full(struct ctx *c, int64_t ts, double p)
 }
 
 /* Append (ts, p) to the tail while it has room; end follows it. */
-static int
+static void
 tail_tick(struct ctx *c, int64_t ts, double p)
 {
-	struct tail *t = &c->w.t;
-
-	if (t->n == TAIL_KEEP)
-		return 0;
-	t->ts[t->n] = ts;
-	t->p[t->n++] = p;
-	t->end = ts;
-	return 0;
+	if (c->w.t.n < TAIL_KEEP)
+		(void)tail_full(c, ts, p);
 }
 
 static int

@@ -473,6 +473,32 @@ START_TEST(store_put_batch)
 	}
 	ck_assert_uint_ge(n, 2);
 	store_sound(s, 200, 0);
+	/* A batch of few times, for the stage: hashed, not sorted. */
+	for (n = 1;; n++) {
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		for (i = 0; i < 70; i++) {
+			snprintf(pair, sizeof(pair), "p%zu/usd", i % 7);
+			t = mktick(pair, T0 + 60 * (int64_t)(200 + i / 7),
+			    1 + (double)i);
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		}
+		alloc_hook_start(n);
+		rc = coin_store_put_batch(s, b);
+		alloc_hook_stop();
+		coin_batch_free(b);
+		count = 0;
+		ck_assert_int_eq(coin_store_ticks(s, NULL, 0, INT64_MAX, 0,
+		    count_tick, &count), 0);
+		if (!round_end(n, "coin_store_put_batch, staged")) {
+			ck_assert_int_eq(rc, 0);
+			ck_assert_uint_eq(count, 270);
+			break;
+		}
+		is_enomem(rc, n, "coin_store_put_batch, staged");
+		ck_assert_uint_eq(count, 200);	/* all or none */
+	}
+	ck_assert_uint_ge(n, 2);
+	store_sound(s, 270, 0);
 	coin_store_close(s);
 }
 END_TEST

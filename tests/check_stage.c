@@ -454,6 +454,34 @@ START_TEST(check_stage_rules)
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 	(void)staged(s, NULL);
 	coin_store_close(s);
+	/*
+	 * A merge that meets a staged tick whose pair is not listed says
+	 * the store is corrupt and changes nothing.
+	 */
+	s = open_rw();
+	for (m = COIN_STAGE_MAX + 1; m < 2 * COIN_STAGE_MAX; m++)
+		put_minutes(s, 0, 2, m, 1, 0);
+	coin_store_close(s);
+	raw_put(db, "pairs", "p001/usd", 8, NULL, 0);
+	s = open_rw();
+	{
+		struct coin_batch *b;
+		struct coin_tick t;
+
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		snprintf(t.pair, sizeof(t.pair), "p000/usd");
+		t.ts = T0 + 60 * 2 * COIN_STAGE_MAX;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		ck_assert_int_eq(coin_store_put_batch(s, b), COIN_ECORRUPT);
+		coin_batch_free(b);
+	}
+	coin_store_close(s);
+	raw_put(db, "pairs", "p001/usd", 8, "", 0);
+	s = open_rw();
+	ck_assert_uint_eq(staged(s, NULL), 2 * COIN_STAGE_MAX);
+	holds_all(s, 2, 2 * COIN_STAGE_MAX, 0);
+	coin_store_close(s);
 }
 END_TEST
 
