@@ -618,11 +618,62 @@ static const double pow10_exact[23] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
 };
 
+#if defined(__SIZEOF_INT128__)
+__extension__ typedef unsigned __int128 u128;
+
+/* The number of significant bits of x. */
+static int
+bit_len(uint64_t x)
+{
+	int n = 0;
+
+	for (; x >= UINT64_C(1) << 16; x >>= 16)
+		n += 16;
+	for (; x != 0; x >>= 1)
+		n++;
+	return n;
+}
+
+/*
+ * m / 10^k rounded to the nearest double, ties to even, exactly: for
+ * 0 < m < 2^64 and 1 <= k <= 20, N = m 2^s of 60 bits more than 10^k
+ * (so N < 2^127) divided by 10^k leaves a quotient of 60 or 61 bits,
+ * and a remainder that says whether anything was cut off below it.
+ */
+static double
+div_exact(uint64_t m, int k)
+{
+	u128 D = 1, N;
+	uint64_t q, mant, rest, half;
+	int s, sh;
+
+	while (k-- > 0)
+		D *= 10;
+	s = 60 + (D >> 64 != 0 ? 64 + bit_len((uint64_t)(D >> 64)) :
+	    bit_len((uint64_t)D)) - bit_len(m);
+	N = (u128)m << s;
+	q = (uint64_t)(N / D);
+	sh = bit_len(q) - 53;
+	mant = q >> sh;
+	rest = q & ((UINT64_C(1) << sh) - 1);
+	half = UINT64_C(1) << (sh - 1);
+	if (rest > half || (rest == half && (N % D != 0 || (mant & 1))))
+		if (++mant == UINT64_C(1) << 53) {
+			mant >>= 1;
+			sh++;
+		}
+	return ldexp((double)mant, sh - s);
+}
+#endif
+
 /*
  * The JSON number s (len bytes, valid) into *out when it is an integer
  * m < 2^53 times 10^e, |e| <= 22: m and 10^|e| are exact doubles, so
  * one multiplication or division rounds once, as strtod() does
- * (Clinger's fast path).  Returns 0 where strtod() must do it.
+ * (Clinger's fast path); or, with 128-bit integers, m < 2^64 of up to
+ * 19 digits over 10^k, k <= 20 (div_exact()), which takes the 17
+ * digits that a statistic is written with.  Returns 0 where strtod()
+ * must do it.
  */
 static int
 num_fast(const char *s, size_t len, double *out)
@@ -637,7 +688,7 @@ num_fast(const char *s, size_t len, double *out)
 	}
 	for (; s < end && *s >= '0' && *s <= '9'; s++)
 		if (m != 0 || *s != '0') {
-			if (++digits > 16)
+			if (++digits > 19)
 				return 0;
 			m = 10 * m + (uint64_t)(*s - '0');
 		}
@@ -645,7 +696,7 @@ num_fast(const char *s, size_t len, double *out)
 		for (s++; s < end && *s >= '0' && *s <= '9'; s++) {
 			e--;
 			if (m != 0 || *s != '0') {
-				if (++digits > 16)
+				if (++digits > 19)
 					return 0;
 				m = 10 * m + (uint64_t)(*s - '0');
 			}
@@ -659,10 +710,17 @@ num_fast(const char *s, size_t len, double *out)
 				return 0;
 		e += xneg ? -x : x;
 	}
-	if (s != end || m > (UINT64_C(1) << 53) || e < -22 || e > 22)
+	if (s != end || e < -22 || e > 22)
 		return 0;
-	*out = e >= 0 ? (double)m * pow10_exact[e] :
-	    (double)m / pow10_exact[-e];
+	if (m <= UINT64_C(1) << 53)
+		*out = e >= 0 ? (double)m * pow10_exact[e] :
+		    (double)m / pow10_exact[-e];
+#if defined(__SIZEOF_INT128__)
+	else if (e < 0 && e >= -20)
+		*out = div_exact(m, -e);
+#endif
+	else
+		return 0;
 	if (neg)
 		*out = -*out;
 	return 1;
@@ -803,53 +861,100 @@ coin_stat_parse(const char *line, size_t len, int64_t now,
 }
 
 /*
- * What "%.15g" makes of d when that reads back as d, without printf:
- * for 1e-4 <= d < 1e15, the first k for which m = d * 10^k rounded
- * gives back d as m / 10^k (both exact, the division rounding once, as
- * strtod() of "m e-k" does) is the k of the shortest decimal with at
- * most 15 digits that reads back as d, and "%.15g" writes just that.
- * Returns its length, or 0 where printf must do it.
+ * The P digits of q (most significant first, P <= 20) with decimal
+ * exponent x, as "%.Pg" writes them: trailing zeros dropped, fixed
+ * for -4 <= x < P, else d.ddde-XX.  Returns the length.
  */
 static size_t
-format_fast(double d, char *buf)
+put_digits(uint64_t q, int P, int x, char *buf)
 {
-	char tmp[24];
-	uint64_t m;
-	double x;
-	size_t n = 0, j;
-	int k, i;
+	char dig[20] = "";
+	int i, last, n = 0, e;
 
-	if (d == 0 && !signbit(d)) {
-		memcpy(buf, "0", 2);
-		return 1;
-	}
-	if (!(d >= 1e-4 && d < 1e15))
-		return 0;
-	for (k = 0; k < 20; k++) {
-		x = d * pow10_exact[k];
-		if (x >= 1e15)
-			return 0;
-		m = (uint64_t)(x + 0.5);
-		if ((double)m / pow10_exact[k] == d)
+	for (i = P - 1; i >= 0; i--, q /= 10)
+		dig[i] = (char)('0' + q % 10);
+	for (last = P - 1; last > 0 && dig[last] == '0' &&
+	    (last > x || x < -4 || x >= P); last--)
+		continue;
+	if (x < -4 || x >= P) {
+		buf[n++] = dig[0];
+		if (last > 0)
+			buf[n++] = '.';
+		for (i = 1; i <= last; i++)
+			buf[n++] = dig[i];
+		buf[n++] = 'e';
+		buf[n++] = x < 0 ? '-' : '+';
+		e = x < 0 ? -x : x;
+		if (e >= 100)
+			buf[n++] = (char)('0' + e / 100);
+		buf[n++] = (char)('0' + e / 10 % 10);
+		buf[n++] = (char)('0' + e % 10);
+	} else if (x < 0) {
+		buf[n++] = '0';
+		buf[n++] = '.';
+		for (i = -1; i > x; i--)
+			buf[n++] = '0';
+		for (i = 0; i <= last; i++)
+			buf[n++] = dig[i];
+	} else
+		for (i = 0; i <= last; i++) {
+			buf[n++] = dig[i];
+			if (i == x && i < last)
+				buf[n++] = '.';
+		}
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+/*
+ * What "%.15g" makes of d when that reads back as d, without printf,
+ * for 1e-7 <= d < 1e15 with decimal exponent x (as floor(log10(d))
+ * has it; off by one at most, which is mended here): with k = 14 - x
+ * such that 10^14 <= d 10^k < 10^15, m = d 10^k rounded is d's 15
+ * digits (10^15 carries into the exponent), and when m / 10^k (both
+ * exact, the division rounding once, as strtod() of "m e-k" does) is d
+ * again, m is the one decimal of at most 15 digits that reads back as
+ * d (the reason DBL_DIG is 15): "%.15g" writes just that, and no
+ * shorter form exists but m without its trailing zeros.  A decimal
+ * that reads back is within 1/8 of d 10^k, where the rounding of the
+ * product cannot mislead; next to 10^14 either exponent gives the
+ * same digits.  Returns the length; 0 when no form of 15 digits reads
+ * back; -1 when unsure (the product on either side of a bound), where
+ * printf must do it.
+ */
+static int
+format_fast(double d, int x, char *buf)
+{
+	uint64_t m;
+	double y = 0;
+	int k = 0, tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		k = 14 - x;
+		if (k < 0 || k > 22)
+			return -1;
+		y = d * pow10_exact[k];
+		if (y >= 1e15)
+			x++;
+		else if (y < 1e14)
+			x--;
+		else
 			break;
 	}
-	if (k == 20)
-		return 0;
-	for (i = 0; m != 0 || i <= k; i++, m /= 10)
-		tmp[i] = (char)('0' + m % 10);
-	/* tmp holds the digits backwards, at least k + 1 of them. */
-	for (j = (size_t)i; j > 0; j--) {
-		if ((int)j == k)
-			buf[n++] = '.';
-		buf[n++] = tmp[j - 1];
+	if (tries == 3)
+		return -1;
+	m = (uint64_t)(y + 0.5);
+	if (m == UINT64_C(1000000000000000)) {
+		m /= 10;
+		x++;
+		k--;
 	}
-	buf[n] = '\0';
-	return n;
+	if ((double)m / pow10_exact[k] != d)
+		return 0;
+	return (int)put_digits(m, 15, x, buf);
 }
 
 #if defined(__SIZEOF_INT128__)
-__extension__ typedef unsigned __int128 u128;
-
 /*
  * x = m 2^-s times 10^k rounded half to even, as printf rounds, and
  * truncated into *trunc;
@@ -857,7 +962,7 @@ __extension__ typedef unsigned __int128 u128;
  * comparison of its distance to x with half the gap to x's neighbour
  * on that side (a quarter below a power of two, whose lower neighbour
  * is nearer), the tie going to x when m is even.  m < 2^53, 0 < s <=
- * 70, k <= 22: m 10^k stays below 2^127.
+ * 80, k <= 22: m 10^k stays below 2^127, 4 r below 2^82.
  */
 static uint64_t
 scaled_round(uint64_t m, int s, int k, uint64_t *trunc, int *back)
@@ -882,55 +987,26 @@ scaled_round(uint64_t m, int s, int k, uint64_t *trunc, int *back)
 	return q;
 }
 
-/* q's P digits with exponent x (-4 <= x < P) as "%.Pg" writes them. */
-static size_t
-put_fixed(uint64_t q, int P, int x, char *buf)
-{
-	char dig[20] = "";
-	int i, last, n = 0;
-
-	for (i = P - 1; i >= 0; i--, q /= 10)
-		dig[i] = (char)('0' + q % 10);
-	for (last = P - 1; last > 0 && dig[last] == '0' && last > x; last--)
-		continue;
-	if (x < 0) {
-		buf[n++] = '0';
-		buf[n++] = '.';
-		for (i = -1; i > x; i--)
-			buf[n++] = '0';
-		for (i = 0; i <= last; i++)
-			buf[n++] = dig[i];
-	} else
-		for (i = 0; i <= last; i++) {
-			buf[n++] = dig[i];
-			if (i == x && i < last)
-				buf[n++] = '.';
-		}
-	buf[n] = '\0';
-	return (size_t)n;
-}
-
 /*
- * "%.16g" when it reads back as d, else "%.17g", for 1e-4 <= d < 1e15
- * (where no shorter form reads back): the digits rounded exactly in
- * 128 bits.  Returns the length, or 0 where printf must do it.
+ * "%.16g" when it reads back as d, else "%.17g", for 1e-7 <= d < 1e15
+ * with decimal exponent x, off by one at most (where no shorter form
+ * reads back): the digits rounded exactly in 128 bits.  Returns the
+ * length, or 0 where printf must do it (below 1e-6, where 17 digits
+ * would need k > 22).
  */
 static size_t
-format_1617(double d, char *buf)
+format_1617(double d, int x, char *buf)
 {
 	static const uint64_t lo[2] = { UINT64_C(1000000000000000),
 	    UINT64_C(10000000000000000) };
 	uint64_t bits, m, q = 0, t;
-	int s, x, P, k, back = 0, tries;
+	int s, P, k, back = 0, tries;
 
-	if (!(d >= 1e-4 && d < 1e15))
-		return 0;
 	memcpy(&bits, &d, sizeof(bits));
 	m = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52);
 	s = 1075 - (int)((bits >> 52) & 0x7ff);
-	if (s <= 0 || s > 70)
+	if (s <= 0 || s > 80)
 		return 0;
-	x = (int)floor(log10(d));
 	for (P = 16; P <= 17; P++) {
 		for (tries = 0; tries < 3; tries++) {
 			k = P - 1 - x;
@@ -952,12 +1028,12 @@ format_1617(double d, char *buf)
 			q = lo[P - 16];
 			x++;
 		}
-		if (x < -4 || x >= P)
+		if (x >= P)
 			return 0;
 		if (back || P == 17)
 			break;
 	}
-	return put_fixed(q, P, x, buf);
+	return put_digits(q, P, x, buf);
 }
 #endif
 
@@ -965,20 +1041,26 @@ size_t
 coin_double_format(double d, char *buf)
 {
 	locale_t old = (locale_t)0, c;
-	int prec, n = 0;
+	int prec, n = 0, x, r;
 	char *p;
-	size_t fast;
 
 	if (!isfinite(d)) {
 		memcpy(buf, "null", 5);
 		return 4;
 	}
-	if ((fast = format_fast(d, buf)) != 0)
-		return fast;
+	if (d == 0 && !signbit(d)) {
+		memcpy(buf, "0", 2);
+		return 1;
+	}
+	if (d >= 1e-7 && d < 1e15) {
+		x = (int)floor(log10(d));
+		if ((r = format_fast(d, x, buf)) > 0)
+			return (size_t)r;
 #if defined(__SIZEOF_INT128__)
-	if ((fast = format_1617(d, buf)) != 0)
-		return fast;
+		if (r == 0 && (r = (int)format_1617(d, x, buf)) != 0)
+			return (size_t)r;
 #endif
+	}
 	if ((c = coin_c_locale()) != (locale_t)0)
 		old = uselocale(c);
 	for (prec = 15;; prec++) {

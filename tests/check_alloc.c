@@ -203,7 +203,7 @@ END_TEST
 
 /*
  * And where the mark is more than a byte (ps_AF: U+066B), a number that
- * needs strtod() (17 digits: the fast path reads up to 16 without any
+ * needs strtod() (21 digits: the fast paths read up to 19 without any
  * locale) is refused rather than read short.  The locale is made here,
  * if it can be.
  */
@@ -229,7 +229,7 @@ START_TEST(no_c_locale_wide_mark)
 	line = "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1234}";
 	rc[1] = coin_tick_parse(line, strlen(line), T0, &t, why);
 	line = "{\"pair\":\"a/b\",\"ts\":1732521600,"
-	    "\"price\":1234.5678901234567}";
+	    "\"price\":1234.5678901234567890123}";
 	rc[0] = coin_tick_parse(line, strlen(line), T0, &t, why);
 	alloc_hook_stop();
 	setlocale(LC_ALL, "C");

@@ -354,14 +354,14 @@ some_double(uint64_t *x, int i)
 		return (double)(r % 1000000000000ULL) / p10[r >> 60];
 	case 1:		/* a computed value: full precision */
 		return (double)(r >> 11) / 9007199254740992.0 *
-		    p10[(r >> 3) % 17] * 1e-5;
-	case 2:		/* a bit pattern near 1e-4 .. 1e15 */
+		    p10[(r >> 3) % 17] * (r & 1 ? 1e-5 : 1e-10);
+	case 2:		/* a bit pattern near 1e-10 .. 1e15 */
 		u = (r & ((UINT64_C(1) << 52) - 1)) |
-		    ((uint64_t)(1009 + (r >> 52) % 64) << 52);
+		    ((uint64_t)(989 + (r >> 52) % 84) << 52);
 		memcpy(&d, &u, sizeof(d));
 		return d;
 	case 3:		/* next to a power of ten */
-		d = p10[r % 17] * 1e-4;
+		d = p10[r % 17] * (r & 2 ? 1e-4 : 1e-9);
 		return (r >> 8) & 1 ? nextafter(d, 0) : nextafter(d, 1e300);
 	default:	/* a short decimal scaled by a product */
 		return (double)(r % 100000) * 0.01 * 1.1;
@@ -384,7 +384,7 @@ START_TEST(format_fast_same)
 		    b);
 	}
 	/* Around each power of ten and of two (a nearer lower neighbour). */
-	for (i = -4; i <= 15; i++) {
+	for (i = -9; i <= 15; i++) {
 		double c = i < 0 ? 1 / pow(10, -i) : pow(10, i), e;
 		int j;
 
@@ -412,6 +412,14 @@ START_TEST(format_fast_same)
 	ck_assert_str_eq(a, "999999999999999");
 	coin_double_format(1e15, a);
 	ck_assert_str_eq(a, "1e+15");
+	coin_double_format(1.5e-6, a);
+	ck_assert_str_eq(a, "1.5e-06");
+	coin_double_format(1e-5, a);
+	ck_assert_str_eq(a, "1e-05");
+	coin_double_format(3.0000000000000004e-05, a);
+	ck_assert_str_eq(a, "3.0000000000000004e-05");
+	coin_double_format(1.0000000000000001e-07, a);
+	ck_assert_str_eq(a, "1.0000000000000001e-07");
 }
 END_TEST
 
@@ -449,6 +457,49 @@ START_TEST(parse_fast_same)
 		d = strtod(num, NULL);
 		if (!(d > 0) || !isfinite(d))
 			continue;
+		ck_assert_msg(coin_tick_parse(line, strlen(line), NOW, &t,
+		    why) == 0, "%s: %s", line, why);
+		ck_assert_msg(memcmp(&t.price, &d, sizeof(d)) == 0,
+		    "%s read as %.17g, strtod %.17g", num, t.price, d);
+	}
+	/*
+	 * 17 to 19 digits over 10^1 .. 10^22 (the exact division), and
+	 * halfway between two doubles (ties to even, or above half by
+	 * a last digit).
+	 */
+	for (i = 0; i < 200000 + 8; i++) {
+		static const char *const ties[] = { "9007199254740993.0",
+		    "9007199254740995.0", "9007199254740993.000",
+		    "9007199254740993.001", "9007199254740994.999",
+		    "4503599627370496.25", "4503599627370496.75",
+		    "0.50000000000000005551115123125782702" };
+
+		if (i < 8)
+			snprintf(num, sizeof(num), "%s", ties[i]);
+		else {
+			r = xorshift(&x);
+			k = 17 + (int)(r % 3);
+			snprintf(num, sizeof(num), "%0*llu", k,
+			    (unsigned long long)((r >> 2) %
+			    (k == 19 ? 10000000000000000000ULL :
+			    k == 18 ? 1000000000000000000ULL :
+			    100000000000000000ULL)));
+			num[0] = (char)('1' + (r >> 62) % 9);
+			/* The point after digit j, or an exponent. */
+			if ((r >> 8) % 2 == 0) {
+				int j = 1 + (int)((r >> 12) % (unsigned)(k - 1));
+
+				memmove(num + j + 1, num + j,
+				    strlen(num + j) + 1);
+				num[j] = '.';
+			} else
+				snprintf(num + k, sizeof(num) - (size_t)k,
+				    "e-%d", 1 + (int)((r >> 12) % 22));
+		}
+		snprintf(line, sizeof(line),
+		    "{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":%s}",
+		    num);
+		d = strtod(num, NULL);
 		ck_assert_msg(coin_tick_parse(line, strlen(line), NOW, &t,
 		    why) == 0, "%s: %s", line, why);
 		ck_assert_msg(memcmp(&t.price, &d, sizeof(d)) == 0,
