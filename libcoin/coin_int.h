@@ -151,28 +151,32 @@ size_t	coin_statkey_encode(int64_t ts, double stddev, const char *pair,
 int	coin_statkey_decode(const unsigned char *k, size_t len, int64_t *ts,
 	    double *stddev, char *pair);
 
-/* Store v at p big-endian (inline: every key and value goes through it). */
+/*
+ * Store v at p big-endian (inline: every key and value goes through
+ * it).  Spelled out byte by byte, which compilers turn into one
+ * byte-swapping store.
+ */
 static inline void
 coin_be64_put(unsigned char *p, uint64_t v)
 {
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)v;
-		v >>= 8;
-	}
+	p[0] = (unsigned char)(v >> 56);
+	p[1] = (unsigned char)(v >> 48);
+	p[2] = (unsigned char)(v >> 40);
+	p[3] = (unsigned char)(v >> 32);
+	p[4] = (unsigned char)(v >> 24);
+	p[5] = (unsigned char)(v >> 16);
+	p[6] = (unsigned char)(v >> 8);
+	p[7] = (unsigned char)v;
 }
 
-/* The big-endian 64-bit integer at p. */
+/* The big-endian 64-bit integer at p (likewise one load and a swap). */
 static inline uint64_t
 coin_be64_get(const unsigned char *p)
 {
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
+	    (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+	    (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	    (uint64_t)p[6] << 8 | (uint64_t)p[7];
 }
 
 /*

@@ -34,11 +34,24 @@
  * replaced price) rebuilds the pair's state at that time from the
  * ticks, after which later times advance cheaply again; so does a
  * change of window, a state that coinstore dropped because it stored a
- * tick at or before L, and every 1,440th update, a guard against
- * changes made behind the state's back.
+ * tick at or before L, and every 1,440th tick, a guard against changes
+ * made behind the state's back.
+ *
+ * Writes.  The states of all pairs would fill about 1,400 pages at
+ * 10,000 pairs, and LMDB writes each page it touches whole: rewriting
+ * every state every minute would write (and sync) 6 MB a minute.  So a
+ * state is written back only when it is due: in each batch the pairs
+ * of one slice of STATE_LAG, side by side in key order (slice i of a
+ * batch's n pairs holds the ones at i n / STATE_LAG, and the batch at
+ * minute m writes slice m mod STATE_LAG), and any pair whose state is
+ * STATE_LAG ticks behind, was rebuilt, or read ticks again to refill
+ * its tail or queues (so that no costly step is taken twice).  The
+ * others advance from their older state each time, by a few staged
+ * ticks: the same sums, so the same stats.
  */
 
 #define REBUILD_EVERY	1440
+#define STATE_LAG	8
 #define STATE_VERSION	3
 #define COIN_STOP	(-1000)		/* a walk's callback had enough */
 
@@ -432,7 +445,9 @@ coin_acc_result(const struct coin_acc *a, int population, double *mean,
  * (where each pair's oldest tick is on a page of its own: a page read,
  * and a walk down the tree, a pair).  It holds every tick of the pair
  * with L - W < ts <= end, TAIL_KEEP at most, and is read again from the
- * ticks when it runs out: once every TAIL_KEEP batches.
+ * ticks when it runs out: once every TAIL_KEEP batches.  A rebuild
+ * keeps fewer, 1 to TAIL_KEEP by the pair's stagger, so that pairs
+ * made together do not all read their ticks again in the same batch.
  */
 #define TAIL_KEEP	8
 
@@ -474,6 +489,11 @@ struct ctx {
 	MDB_txn			*txn;
 	MDB_cursor		*ticks;
 	struct coin_stage	 st;		/* open when ticks is */
+	MDB_cursor		*state;		/* state_get() opens it */
+	int			 state_on;	/* on the pair it got */
+	int			 added;		/* ticks the advance added */
+	int			 tail_cap;	/* a rebuild's tail */
+	int			 costly;	/* it rebuilt or refilled */
 	int64_t			 window;
 	int			 population;
 	double			 smin;		/* a scan's extremes */
@@ -599,17 +619,29 @@ state_decode(const MDB_val *v, struct win *w)
 	return 0;
 }
 
+/*
+ * Pair's state into c->w, through one cursor: pairs come in key order,
+ * so the next one is mostly on the page the cursor is on already.
+ */
 static int
 state_get(struct ctx *c, const char *pair)
 {
 	MDB_val k = { strlen(pair), (void *)(uintptr_t)pair }, v;
 	int rc;
 
-	if ((rc = mdb_get(c->txn, c->s->state, &k, &v)) != 0)
+	c->state_on = 0;
+	if (c->state == NULL &&
+	    (rc = mdb_cursor_open(c->txn, c->s->state, &c->state)) != 0) {
+		c->state = NULL;
 		return rc;
+	}
+	if ((rc = mdb_cursor_get(c->state, &k, &v, MDB_SET_KEY)) != 0)
+		return rc;
+	c->state_on = 1;
 	return state_decode(&v, &c->w);
 }
 
+/* Pair's state from c->w: in place when state_get() found it. */
 static int
 state_put(struct ctx *c, const char *pair)
 {
@@ -618,7 +650,8 @@ state_put(struct ctx *c, const char *pair)
 
 	v.mv_data = b;
 	v.mv_size = state_encode(&c->w, b);
-	return mdb_put(c->txn, c->s->state, &k, &v, 0);
+	return mdb_cursor_put(c->state, &k, &v, c->state_on ? MDB_CURRENT :
+	    0);
 }
 
 static int
@@ -797,6 +830,7 @@ ext_fill(struct ctx *c, const char *pair, int64_t T)
 	int rc;
 
 	c->q[0].n = c->q[1].n = 0;
+	c->costly = 1;
 	if ((rc = tick_range(c, pair, T - c->window + 1, T, queue_tick,
 	    NULL)) != 0)
 		return rc;
@@ -816,11 +850,11 @@ tail_full(struct ctx *c, int64_t ts, double p)
 	return t->n == TAIL_KEEP ? COIN_STOP : 0;
 }
 
-/* Append (ts, p) to the tail while it has room; end follows it. */
+/* Append (ts, p) to a rebuild's tail while it has room; end follows. */
 static void
 tail_tick(struct ctx *c, int64_t ts, double p)
 {
-	if (c->w.t.n < TAIL_KEEP)
+	if (c->w.t.n < c->tail_cap)
 		(void)tail_full(c, ts, p);
 }
 
@@ -864,13 +898,15 @@ rebuild(struct ctx *c, const char *pair, int64_t T, int guard)
 	c->w.window = c->window;
 	c->w.at = T;
 	c->w.updates = guard ? 0 : stagger(pair);
+	c->costly = 1;
+	c->tail_cap = 1 + (int)(stagger(pair) % TAIL_KEEP);
 	coin_acc_init(&c->w.acc);
 	c->q[0].n = c->q[1].n = 0;
 	if ((rc = tick_range(c, pair, T - c->window + 1, T, rebuild_tick,
 	    NULL)) != 0)
 		return rc;
 	/* Not full: it holds the whole window. */
-	if (c->w.t.n < TAIL_KEEP)
+	if (c->w.t.n < c->tail_cap)
 		c->w.t.end = T;
 	ext_keep(c);
 	return 0;
@@ -907,6 +943,7 @@ tail_fill(struct ctx *c, const char *pair, int64_t T)
 	if (from < T - c->window + 1)
 		from = T - c->window + 1;
 	t->n = 0;
+	c->costly = 1;
 	rc = tick_range(c, pair, from, T, tail_full, NULL);
 	if (rc == COIN_STOP)
 		return 0;
@@ -936,12 +973,12 @@ advance(struct ctx *c, const char *pair, int64_t T)
 	memmove(t->ts, t->ts + i, (size_t)(t->n - i) * sizeof(t->ts[0]));
 	memmove(t->p, t->p + i, (size_t)(t->n - i) * sizeof(t->p[0]));
 	t->n -= i;
-	if (t->n == 0 && (rc = tick_range(c, pair, from, T - W, expire_tick,
-	    NULL)) != 0)
+	if (t->n == 0 && (c->costly = 1) &&
+	    (rc = tick_range(c, pair, from, T - W, expire_tick, NULL)) != 0)
 		return rc;
 	for (j = 0; j < 2; j++)
 		ext_expire(&c->w.x[j], T - W);
-	if ((rc = tick_range(c, pair, L + 1, T, add_tick, NULL)) != 0)
+	if ((rc = tick_range(c, pair, L + 1, T, add_tick, &c->added)) != 0)
 		return rc;
 	c->w.at = T;
 	if (t->n == 0 && (rc = tail_fill(c, pair, T)) != 0)
@@ -958,7 +995,7 @@ win_stat(struct ctx *c, const char *pair, struct coin_stat *st)
 {
 	int rc;
 
-	snprintf(st->pair, sizeof(st->pair), "%s", pair);
+	memcpy(st->pair, pair, strlen(pair) + 1);	/* a valid pair fits */
 	st->ts = c->w.at;
 	st->window = c->window;
 	st->n = c->w.acc.n;
@@ -1025,22 +1062,30 @@ scan_one(struct ctx *c, int64_t T, struct coin_stat *st)
  * The stat of (pair, T), moving the pair's state there: forward by the
  * ticks that came and went when it can, else (a first time, another
  * window, a time at or before its own, a long gap, the guard) by a
- * rebuild from the ticks.
+ * rebuild from the ticks.  The state is written back when due is set,
+ * or when leaving it would cost (see Writes above).  The guard counts
+ * the ticks added since the rebuild, written back or not.
  */
 static int
 compute_one(struct ctx *c, const char *pair, int64_t T,
-    struct coin_stat *st)
+    struct coin_stat *st, int due)
 {
 	int rc, guard = 0;
 
+	c->added = c->costly = 0;
 	rc = state_get(c, pair);
 	if (rc != 0 && rc != MDB_NOTFOUND && rc != COIN_ECORRUPT)
 		return rc;
 	if (rc == 0 && c->w.window == c->window && T > c->w.at &&
-	    T - c->window < c->w.at &&
-	    !(guard = ++c->w.updates >= REBUILD_EVERY))
-		rc = advance(c, pair, T);
-	else
+	    T - c->window < c->w.at) {
+		if ((rc = advance(c, pair, T)) == 0) {
+			c->w.updates += c->added > 0 ? (uint32_t)c->added : 1;
+			if (c->w.updates >= REBUILD_EVERY) {
+				guard = 1;
+				rc = COIN_ECORRUPT;
+			}
+		}
+	} else
 		rc = COIN_ECORRUPT;
 	/* Sums that disagree with the ticks are rebuilt, never used. */
 	if (rc == COIN_ECORRUPT)
@@ -1050,6 +1095,8 @@ compute_one(struct ctx *c, const char *pair, int64_t T,
 		rc = win_stat(c, pair, st);
 	if (rc != 0)
 		return rc;
+	if (!due && !c->costly && c->added < STATE_LAG)
+		return 0;
 	return state_put(c, pair);
 }
 
@@ -1061,6 +1108,7 @@ ctx_open(struct ctx *c, struct coin_store *s, MDB_txn *txn)
 	c->s = s;
 	c->txn = txn;
 	c->ticks = NULL;
+	c->state = NULL;
 	if ((rc = coin_stage_open(s, txn, &c->st)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, s->ticks, &c->ticks)) != 0) {
@@ -1073,6 +1121,9 @@ ctx_open(struct ctx *c, struct coin_store *s, MDB_txn *txn)
 static void
 ctx_close(struct ctx *c)
 {
+	if (c->state != NULL)
+		mdb_cursor_close(c->state);
+	c->state = NULL;
 	if (c->ticks != NULL) {
 		mdb_cursor_close(c->ticks);
 		coin_stage_close(&c->st);
@@ -1118,8 +1169,10 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		if (i > 0 && prev.ts == t.ts && strcmp(prev.pair, t.pair) == 0)
 			continue;
 		prev = t;
-		if ((rc = compute_one(&a->c, t.pair, t.ts,
-		    &a->out[a->nout])) != 0)
+		/* This batch's slice of the pairs writes its states. */
+		if ((rc = compute_one(&a->c, t.pair, t.ts, &a->out[a->nout],
+		    (int64_t)(i * STATE_LAG / b->n) ==
+		    t.ts / 60 % STATE_LAG)) != 0)
 			goto out;
 		/* Keep arrival order: remember where each came from. */
 		a->out[a->nout].ts = t.ts;

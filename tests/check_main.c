@@ -46,6 +46,28 @@ raw_put(const char *db, const char *dbname, const void *k, size_t klen,
 	mdb_env_close(env);
 }
 
+size_t
+raw_get(const char *db, const char *dbname, const void *k, size_t klen,
+    void *v, size_t cap)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val key = { klen, (void *)(uintptr_t)k }, val;
+
+	ck_assert_int_eq(mdb_env_create(&env), 0);
+	ck_assert_int_eq(mdb_env_set_maxdbs(env, 10), 0);
+	ck_assert_int_eq(mdb_env_open(env, db, MDB_RDONLY, 0600), 0);
+	ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	ck_assert_int_eq(mdb_dbi_open(txn, dbname, 0, &dbi), 0);
+	ck_assert_int_eq(mdb_get(txn, dbi, &key, &val), 0);
+	ck_assert_uint_le(val.mv_size, cap);
+	memcpy(v, val.mv_data, val.mv_size);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return val.mv_size;
+}
+
 void
 no_fault(const char *what, void *arg)
 {

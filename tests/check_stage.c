@@ -643,32 +643,33 @@ right(double mean, int m)
 }
 
 /*
- * The tick of p000 at minute m, changed behind the state's back, a
- * little (the same multiple of the sums' unit, and the variance they
- * give stays positive): taking it out for the one put in leaves the
- * sums wrong, not impossible, so nothing but the guard can tell.
+ * The running sums of p000 put wrong behind coinstddev's back: the
+ * lowest bit of S1 flipped in its state as written (the variance they
+ * give stays positive, so nothing but the guard can tell).  The state
+ * written is at most STATE_LAG minutes behind, and every computation
+ * after advances from it.
  */
 static void
-tamper(struct coin_store **s, int m)
+tamper(struct coin_store **s)
 {
-	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
-	double p = price_of(0, m) + 1;
-	uint64_t u;
+	unsigned char v[1024];
 	size_t n;
 
 	coin_store_close(*s);
-	n = coin_tickkey_encode("p000/usd", T0 + 60 * (int64_t)m, kb);
-	memcpy(&u, &p, 8);
-	coin_be64_put(vb, u);
-	raw_put(db, "ticks", kb, n, vb, 8);
+	n = raw_get(db, "state", "p000/usd", 8, v, sizeof(v));
+	ck_assert_uint_gt(n, 58);
+	ck_assert_int_eq(v[0], 3);	/* the state's version */
+	v[58] ^= 1;			/* S1's lowest limb ends there */
+	raw_put(db, "state", "p000/usd", 8, v, n);
 	*s = open_rw();
 }
 
 /*
  * The guard: a pair's state is made anew from its ticks every 1,440
- * updates, so that sums gone wrong behind its back (here: a tick
- * changed in the file) come right again.  The first cycle is cut short
- * by the pair's own stagger; every one after it is whole.
+ * ticks, so that sums gone wrong behind its back (a tick changed in
+ * the file, here the sums themselves) come right again.  The first
+ * cycle is cut short by the pair's own stagger; every one after it is
+ * whole.
  */
 START_TEST(guard_cycle)
 {
@@ -680,18 +681,15 @@ START_TEST(guard_cycle)
 	means(s, 9, 99, mean);
 	for (m = 9; m <= 99; m++)
 		ck_assert(right(mean[m - 9], m));
-	/*
-	 * The newest: put into the sums as it was, read (into the tail,
-	 * then out of the sums) as it is, once it is among the oldest.
-	 */
-	tamper(&s, 99);
+	tamper(&s);
 	means(s, 100, 1599, mean);
-	for (m = 100; m < 109; m++)
-		ck_assert(right(mean[m - 100], m));
-	for (m = 109; m <= 1599 && m1 < 0; m++)
+	ck_assert(!right(mean[0], 100));
+	for (m = 101; m <= 1599 && m1 < 0; m++)
 		if (right(mean[m - 100], m))
 			m1 = m;
-	ck_assert_msg(m1 > 109 && m1 <= 109 + 1440, "right again at %d", m1);
+	ck_assert_msg(m1 > 100 && m1 <= 100 + 1440, "right again at %d", m1);
+	for (m = 100; m < m1; m++)
+		ck_assert(!right(mean[m - 100], m));
 	/* Right from then on, up to a little before the next cycle. */
 	end = m1 + 1420;
 	if (end > 1599)
@@ -699,10 +697,10 @@ START_TEST(guard_cycle)
 	for (m = m1; m <= end; m++)
 		ck_assert(right(mean[m - 100], m));
 	/* Wrong again: right once more only a whole cycle after m1. */
-	tamper(&s, end);
+	tamper(&s);
 	means(s, end + 1, end + 100, mean);
 	for (m = end + 1; m <= end + 100 && m2 < 0; m++)
-		if (m >= end + 10 && right(mean[m - end - 1], m))
+		if (right(mean[m - end - 1], m))
 			m2 = m;
 	ck_assert_int_eq(m2, m1 + 1440);
 	coin_store_close(s);

@@ -415,6 +415,84 @@ START_TEST(running_state)
 }
 END_TEST
 
+static int
+collect(const struct coin_stat *st, void *arg)
+{
+	struct coin_stat *all = arg;
+	int k = atoi(st->pair + 1);
+
+	ck_assert(k >= 0 && k < 16);
+	all[k] = *st;
+	return 0;
+}
+
+/*
+ * States are written back a slice of the pairs at a time (and when a
+ * pair is STATE_LAG ticks behind, or rebuilt or refilled): after each
+ * minute's batch no state is more than 7 minutes old, most are older
+ * than the batch, and every stat is bit for bit the full scan's.
+ */
+START_TEST(deferred_writes)
+{
+	struct coin_store *s;
+	struct coin_batch *b;
+	struct coin_tick t;
+	struct coin_stat out[16], all[16];
+	unsigned char v[1024];
+	double x[16];
+	int64_t ts, at;
+	size_t nout, i;
+	int m, k, written, fewer = 0;
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (k = 0; k < 16; k++)
+		x[k] = 1 + k;
+	for (m = 0; m < 48; m++) {
+		ts = T0 + m * 60;
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		for (k = 0; k < 16; k++) {
+			snprintf(t.pair, sizeof(t.pair), "p%02d/usd", k);
+			t.ts = ts;
+			t.price = x[k] *= 1 + 0.01 * (uniform() - 0.5);
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		}
+		ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+		ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out, &nout),
+		    0);
+		coin_batch_free(b);
+		ck_assert_uint_eq(nout, 16);
+		ck_assert_int_eq(coin_store_compute_all(s, ts, 600, 0,
+		    collect, all), 0);
+		for (i = 0; i < 16; i++) {
+			k = atoi(out[i].pair + 1);
+			ck_assert(out[i].n == all[k].n &&
+			    memcmp(&out[i].mean, &all[k].mean, 8) == 0 &&
+			    memcmp(&out[i].stddev, &all[k].stddev, 8) == 0 &&
+			    out[i].min == all[k].min &&
+			    out[i].max == all[k].max &&
+			    out[i].last == all[k].last);
+		}
+		/* --all wrote no states: those are the batch's. */
+		coin_store_close(s);
+		for (k = written = 0; k < 16; k++) {
+			snprintf(t.pair, sizeof(t.pair), "p%02d/usd", k);
+			ck_assert_uint_ge(raw_get(db, "state", t.pair,
+			    strlen(t.pair), v, sizeof(v)), 17);
+			at = (int64_t)coin_be64_get(v + 9);
+			ck_assert_msg(at <= ts && at >= ts - 7 * 60,
+			    "minute %d: %s's state is of %lld", m, t.pair,
+			    (long long)at);
+			written += at == ts;
+		}
+		ck_assert_int_ge(written, 2);
+		fewer += written < 16;
+		ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	}
+	ck_assert_int_ge(fewer, 40);
+	coin_store_close(s);
+}
+END_TEST
+
 /*
  * Trends whose queues of minima or maxima are longer than the state
  * keeps of them (falling, rising, flat, repeated values, a saw): every
@@ -693,6 +771,7 @@ stats_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, window_edges);
 	tcase_add_test(tc, running_state);
+	tcase_add_test(tc, deferred_writes);
 	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, backfill);
 	tcase_add_test(tc, ranking);
