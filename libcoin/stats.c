@@ -445,9 +445,8 @@ coin_acc_result(const struct coin_acc *a, int population, double *mean,
  * (where each pair's oldest tick is on a page of its own: a page read,
  * and a walk down the tree, a pair).  It holds every tick of the pair
  * with L - W < ts <= end, TAIL_KEEP at most, and is read again from the
- * ticks when it runs out: once every TAIL_KEEP batches.  A rebuild
- * keeps fewer, 1 to TAIL_KEEP by the pair's stagger, so that pairs
- * made together do not all read their ticks again in the same batch.
+ * ticks when it runs out, or topped up when the state is written back
+ * (see Writes above): then it lasts until the next write.
  */
 #define TAIL_KEEP	8
 
@@ -492,7 +491,6 @@ struct ctx {
 	MDB_cursor		*state;		/* state_get() opens it */
 	int			 state_on;	/* on the pair it got */
 	int			 added;		/* ticks the advance added */
-	int			 tail_cap;	/* a rebuild's tail */
 	int			 costly;	/* it rebuilt or refilled */
 	int64_t			 window;
 	int			 population;
@@ -850,11 +848,11 @@ tail_full(struct ctx *c, int64_t ts, double p)
 	return t->n == TAIL_KEEP ? COIN_STOP : 0;
 }
 
-/* Append (ts, p) to a rebuild's tail while it has room; end follows. */
+/* Append (ts, p) to the tail while it has room; end follows it. */
 static void
 tail_tick(struct ctx *c, int64_t ts, double p)
 {
-	if (c->w.t.n < c->tail_cap)
+	if (c->w.t.n < TAIL_KEEP)
 		(void)tail_full(c, ts, p);
 }
 
@@ -899,14 +897,13 @@ rebuild(struct ctx *c, const char *pair, int64_t T, int guard)
 	c->w.at = T;
 	c->w.updates = guard ? 0 : stagger(pair);
 	c->costly = 1;
-	c->tail_cap = 1 + (int)(stagger(pair) % TAIL_KEEP);
 	coin_acc_init(&c->w.acc);
 	c->q[0].n = c->q[1].n = 0;
 	if ((rc = tick_range(c, pair, T - c->window + 1, T, rebuild_tick,
 	    NULL)) != 0)
 		return rc;
 	/* Not full: it holds the whole window. */
-	if (c->w.t.n < c->tail_cap)
+	if (c->w.t.n < TAIL_KEEP)
 		c->w.t.end = T;
 	ext_keep(c);
 	return 0;
@@ -930,8 +927,8 @@ add_tick(struct ctx *c, int64_t ts, double p)
 }
 
 /*
- * Read the tail again from the ticks after its end (the window's
- * oldest now) up to T: TAIL_KEEP of them at most.
+ * Fill the tail up from the ticks after its end (the window's oldest
+ * not in it) up to T: TAIL_KEEP of them at most.
  */
 static int
 tail_fill(struct ctx *c, const char *pair, int64_t T)
@@ -942,7 +939,6 @@ tail_fill(struct ctx *c, const char *pair, int64_t T)
 
 	if (from < T - c->window + 1)
 		from = T - c->window + 1;
-	t->n = 0;
 	c->costly = 1;
 	rc = tick_range(c, pair, from, T, tail_full, NULL);
 	if (rc == COIN_STOP)
@@ -1097,6 +1093,10 @@ compute_one(struct ctx *c, const char *pair, int64_t T,
 		return rc;
 	if (!due && !c->costly && c->added < STATE_LAG)
 		return 0;
+	/* Written back: with a tail that lasts until the next time. */
+	if (c->w.t.n < TAIL_KEEP && c->w.t.end < T &&
+	    (rc = tail_fill(c, pair, T)) != 0)
+		return rc;
 	return state_put(c, pair);
 }
 
