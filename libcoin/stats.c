@@ -1150,17 +1150,26 @@ struct compute_arg {
 	size_t			 nout;
 };
 
+/*
+ * Each (pair, ts) is computed in key order and its stat put where it
+ * first arrived (req's order[] puts the first arrival of a pair and ts
+ * first): out[] needs no sort afterwards, only the gaps of repeats
+ * closed up.  The stats with a tick in their window are stored at
+ * once.
+ */
 static int
 compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 {
 	struct compute_arg *a = arg;
 	struct coin_batch *b = a->req;
-	struct coin_stat *keep = NULL;
+	struct coin_stat *keep = NULL, *put;
 	struct coin_tick t, prev;
 	size_t i, k, nkeep;
 	int rc;
 
 	a->nout = 0;
+	for (k = 0; k < b->n; k++)
+		a->out[k].ts = INT64_MIN;	/* a repeat: no stat there */
 	if ((rc = ctx_open(&a->c, s, txn)) != 0)
 		goto out;
 	for (i = 0; i < b->n; i++) {
@@ -1170,42 +1179,35 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 			continue;
 		prev = t;
 		/* This batch's slice of the pairs writes its states. */
-		if ((rc = compute_one(&a->c, t.pair, t.ts, &a->out[a->nout],
+		if ((rc = compute_one(&a->c, t.pair, t.ts, &a->out[k],
 		    (int64_t)(i * STATE_LAG / b->n) ==
 		    t.ts / 60 % STATE_LAG)) != 0)
 			goto out;
-		/* Keep arrival order: remember where each came from. */
-		a->out[a->nout].ts = t.ts;
-		a->out[a->nout++].window = (int64_t)k;
+		a->out[k].ts = t.ts;
 	}
-	/*
-	 * Stats with no tick in their window are reported, not stored.
-	 * The others are stored at once, from a copy: here their window
-	 * holds where they came from.
-	 */
-	if (a->nout > 0 &&
-	    (keep = malloc(a->nout * sizeof(*keep))) == NULL) {
-		rc = COIN_ENOMEM;
-		goto out;
-	}
-	for (i = nkeep = 0; i < a->nout; i++)
-		if (a->out[i].n > 0) {
-			keep[nkeep] = a->out[i];
-			keep[nkeep++].window = a->c.window;
+	for (k = nkeep = 0; k < b->n; k++)
+		if (a->out[k].ts != INT64_MIN) {
+			nkeep += a->out[k].n > 0;
+			a->out[a->nout++] = a->out[k];
 		}
-	rc = coin_store_stats_put(s, txn, keep, nkeep);
+	/* Stats with no tick in their window are reported, not stored. */
+	put = a->out;
+	if (nkeep < a->nout) {
+		if ((keep = malloc((nkeep ? nkeep : 1) * sizeof(*keep))) ==
+		    NULL) {
+			rc = COIN_ENOMEM;
+			goto out;
+		}
+		for (i = nkeep = 0; i < a->nout; i++)
+			if (a->out[i].n > 0)
+				keep[nkeep++] = a->out[i];
+		put = keep;
+	}
+	rc = coin_store_stats_put(s, txn, put, nkeep);
 	free(keep);
 out:
 	ctx_close(&a->c);
 	return rc;
-}
-
-static int
-by_arrival(const void *x, const void *y)
-{
-	const struct coin_stat *a = x, *b = y;
-
-	return a->window < b->window ? -1 : a->window > b->window;
 }
 
 int
@@ -1213,7 +1215,6 @@ coin_store_compute(struct coin_store *s, struct coin_batch *req,
     int64_t window, int population, struct coin_stat *out, size_t *nout)
 {
 	struct compute_arg a;
-	size_t i;
 	int rc;
 
 	*nout = 0;
@@ -1232,9 +1233,6 @@ coin_store_compute(struct coin_store *s, struct coin_batch *req,
 	ctx_free(&a.c);
 	if (rc != 0)
 		return rc;
-	qsort(out, a.nout, sizeof(*out), by_arrival);
-	for (i = 0; i < a.nout; i++)
-		out[i].window = window;
 	*nout = a.nout;
 	return 0;
 }
