@@ -148,6 +148,16 @@ int	coin_tickkey_decode(const unsigned char *k, size_t len, char *pair,
 size_t	coin_idxkey_encode(int64_t ts, const char *pair, unsigned char *k);
 size_t	coin_statkey_encode(int64_t ts, double stddev, const char *pair,
 	    unsigned char *k);
+/*
+ * The newest time any pair's state was computed for (meta state_at),
+ * INT64_MAX when the store does not say (every state may be newer).
+ */
+int	coin_state_at(struct coin_store *s, MDB_txn *txn, int64_t *at);
+/*
+ * Raise state_at to at when a state of that time was written; where it
+ * is not kept yet, to the newest of all the states (a walk, once).
+ */
+int	coin_state_at_raise(struct coin_store *s, MDB_txn *txn, int64_t at);
 int	coin_statkey_decode(const unsigned char *k, size_t len, int64_t *ts,
 	    double *stddev, char *pair);
 

@@ -491,6 +491,7 @@ struct ctx {
 	MDB_cursor		*state;		/* state_get() opens it */
 	int			 state_on;	/* on the pair it got */
 	int			 added;		/* ticks the advance added */
+	int64_t			 put_max;	/* newest state written */
 	int			 costly;	/* it rebuilt or refilled */
 	int64_t			 window;
 	int			 population;
@@ -648,6 +649,8 @@ state_put(struct ctx *c, const char *pair)
 
 	v.mv_data = b;
 	v.mv_size = state_encode(&c->w, b);
+	if (c->w.at > c->put_max)
+		c->put_max = c->w.at;
 	return mdb_cursor_put(c->state, &k, &v, c->state_on ? MDB_CURRENT :
 	    0);
 }
@@ -1109,6 +1112,7 @@ ctx_open(struct ctx *c, struct coin_store *s, MDB_txn *txn)
 	c->txn = txn;
 	c->ticks = NULL;
 	c->state = NULL;
+	c->put_max = INT64_MIN;
 	if ((rc = coin_stage_open(s, txn, &c->st)) != 0)
 		return rc;
 	if ((rc = mdb_cursor_open(txn, s->ticks, &c->ticks)) != 0) {
@@ -1185,6 +1189,10 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 			goto out;
 		a->out[k].ts = t.ts;
 	}
+	/* coinstore looks for a stale state only up to the newest. */
+	if (a->c.put_max != INT64_MIN &&
+	    (rc = coin_state_at_raise(s, txn, a->c.put_max)) != 0)
+		goto out;
 	for (k = nkeep = 0; k < b->n; k++)
 		if (a->out[k].ts != INT64_MIN) {
 			nkeep += a->out[k].n > 0;

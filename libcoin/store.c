@@ -750,24 +750,80 @@ pend_cmp(const void *a, const void *b)
 	return i < j ? -1 : i > j;
 }
 
+int
+coin_state_at(struct coin_store *s, MDB_txn *txn, int64_t *at)
+{
+	MDB_val k = { 8, "state_at" }, v;
+	int rc;
+
+	*at = INT64_MAX;
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (v.mv_size != 8)
+		return COIN_ECORRUPT;
+	*at = (int64_t)coin_be64_get(v.mv_data);
+	return 0;
+}
+
+/* The time a state's value was computed for (after version, window). */
+static int
+state_time(const MDB_val *v, int64_t *at)
+{
+	if (v->mv_size < 17)
+		return COIN_ECORRUPT;
+	*at = (int64_t)coin_be64_get((unsigned char *)v->mv_data + 9);
+	return 0;
+}
+
+int
+coin_state_at_raise(struct coin_store *s, MDB_txn *txn, int64_t at)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int64_t old, t;
+	int rc;
+
+	if ((rc = coin_state_at(s, txn, &old)) != 0)
+		return rc;
+	if (old != INT64_MAX && at <= old)
+		return 0;
+	if (old == INT64_MAX) {
+		/* Not kept yet: the newest of all the states, once. */
+		if ((rc = mdb_cursor_open(txn, s->state, &c)) != 0)
+			return rc;
+		while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+			if (state_time(&v, &t) == 0 && t > at)
+				at = t;
+		mdb_cursor_close(c);
+		if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	return put_meta_ts(txn, s->meta, "state_at", at);
+}
+
 /*
  * Drop the running state of a pair that gets a tick at or before the
  * time the state was computed for: its sums do not hold that tick.
  * The state's value starts with a version byte, the window, then L.
+ * No state is of a time after state_at: a tick after it needs no look.
  */
 static int
 drop_stale_state(struct coin_store *s, MDB_txn *txn, const char *pair,
-    size_t len, int64_t ts)
+    size_t len, int64_t ts, int64_t state_at)
 {
 	MDB_val k = { len, (void *)(uintptr_t)pair }, v;
+	int64_t at;
 	int rc;
 
+	if (ts > state_at)
+		return 0;
 	if ((rc = mdb_get(txn, s->state, &k, &v)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (v.mv_size >= 17 &&
-	    ts > (int64_t)coin_be64_get((unsigned char *)v.mv_data + 9))
+	if (state_time(&v, &at) == 0 && ts > at)
 		return 0;
 	return mdb_del(txn, s->state, &k, NULL);
 }
@@ -837,9 +893,12 @@ put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b)
 	const struct coin_pend *e, *prev = NULL;
 	MDB_cursor *c, *pc;
 	MDB_val k, v, none = { 0, "" };
+	int64_t state_at;
 	size_t i;
 	int rc;
 
+	if ((rc = coin_state_at(s, txn, &state_at)) != 0)
+		return rc;
 	/*
 	 * One cursor for all: LMDB looks for a key on the cursor's page
 	 * before it walks down from the root, and in key order the next
@@ -858,7 +917,7 @@ put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b)
 		if (prev == NULL || prev->len != e->len ||
 		    memcmp(b->arena + prev->off, kb, e->len) != 0) {
 			if ((rc = drop_stale_state(s, txn, (char *)kb, e->len,
-			    e->ts)) != 0)
+			    e->ts, state_at)) != 0)
 				break;
 			k.mv_data = kb;
 			k.mv_size = e->len;
@@ -951,8 +1010,11 @@ first_of_pairs(struct coin_store *s, MDB_txn *txn, struct coin_batch *b)
 	MDB_cursor *pc;
 	MDB_val k, none = { 0, "" };
 	size_t i, j, mask, cap = 64;
-	int rc = 0;
+	int64_t state_at;
+	int rc;
 
+	if ((rc = coin_state_at(s, txn, &state_at)) != 0)
+		return rc;
 	while (cap < 2 * b->n)
 		cap *= 2;
 	if (cap > b->fcap) {
@@ -999,7 +1061,7 @@ first_of_pairs(struct coin_store *s, MDB_txn *txn, struct coin_batch *b)
 		if (h[j].at != i + 1)
 			continue;
 		if ((rc = drop_stale_state(s, txn, b->arena + e->off, e->len,
-		    h[j].oldest)) != 0)
+		    h[j].oldest, state_at)) != 0)
 			break;
 		k.mv_data = b->arena + e->off;
 		k.mv_size = e->len;
@@ -2129,6 +2191,35 @@ check_pairs(struct coin_store *s, MDB_txn *txn, struct checker *ck)
 	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
+/*
+ * No state is of a time after state_at (where it is kept), or coinstore
+ * would keep a state that a late tick made stale.
+ */
+static int
+check_state(struct coin_store *s, MDB_txn *txn, struct checker *ck)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int64_t max, at;
+	int rc;
+
+	if ((rc = coin_state_at(s, txn, &max)) == COIN_ECORRUPT) {
+		fault(ck, "meta: state_at is not a time");
+		return 0;
+	}
+	if (rc != 0 || max == INT64_MAX)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->state, &c)) != 0)
+		return rc;
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0)
+		if (state_time(&v, &at) == 0 && at > max)
+			fault(ck, "state: %.*s: of %lld, after state_at %lld",
+			    (int)k.mv_size, (char *)k.mv_data, (long long)at,
+			    (long long)max);
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* Compare the stored count of stats at ts with the n found. */
 static int
 check_count(struct coin_store *s, MDB_txn *txn, struct checker *ck,
@@ -2250,6 +2341,7 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 	if ((rc = check_ticks(s, txn, merged, &ck)) != 0 ||
 	    (rc = check_stage(s, txn, merged, &ck)) != 0 ||
 	    (rc = check_pairs(s, txn, &ck)) != 0 ||
+	    (rc = check_state(s, txn, &ck)) != 0 ||
 	    (rc = check_stats(s, txn, &ck, &maxts)) != 0)
 		goto out;
 	if (info->stats > 0 && info->latest != maxts)

@@ -18,7 +18,7 @@ void	scratch_remove(const char *dir);
 void	raw_put(const char *db, const char *dbname, const void *k,
 	    size_t klen, const void *v, size_t vlen);
 /* Copy k's value in database dbname of the store at db into v (cap
- * bytes at most); returns its length.  k must be there. */
+ * bytes at most); returns its length, 0 when k is not there. */
 size_t	raw_get(const char *db, const char *dbname, const void *k,
 	    size_t klen, void *v, size_t cap);
 /* Fault callbacks of coin_store_check(): fail the test, or count. */

@@ -493,6 +493,80 @@ START_TEST(deferred_writes)
 }
 END_TEST
 
+/* Meta state_at of the store at db, closed; 0 when not kept. */
+static int64_t
+state_at_of(void)
+{
+	unsigned char v[8];
+
+	if (raw_get(db, "meta", "state_at", 8, v, sizeof(v)) != 8)
+		return 0;
+	return (int64_t)coin_be64_get(v);
+}
+
+/* The time pair's state is of, 0 when it has none. */
+static int64_t
+state_of(const char *pair)
+{
+	unsigned char v[1024];
+
+	if (raw_get(db, "state", pair, strlen(pair), v, sizeof(v)) < 17)
+		return 0;
+	return (int64_t)coin_be64_get(v + 9);
+}
+
+/*
+ * state_at (the newest state's time) lets coinstore skip the look for
+ * a stale state for a tick after it: it follows the states written, is
+ * found again from them all where a store does not keep it, and a late
+ * tick at or before it still drops the state it made stale.
+ */
+START_TEST(state_at_kept)
+{
+	static const char *const ab[] = { "a/usd", "b/usd" };
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	int64_t ts, bat;
+	int m;
+
+	nmem = 0;
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (m = 0; m <= 20; m++) {
+		ts = T0 + m * 60;
+		store(s, "a/usd", ts, 100 + m);
+		store(s, "b/usd", ts, 200 - m % 7);
+		compute(s, ab, 2, ts, 600, 0);
+	}
+	coin_store_close(s);
+	bat = state_of("b/usd");
+	ck_assert(bat >= T0 + 13 * 60);
+	ck_assert_int_eq(state_at_of(), state_of("a/usd") > bat ?
+	    state_of("a/usd") : bat);
+	/* Not kept (an older store): a backfill of a finds b's again. */
+	raw_put(db, "meta", "state_at", 8, NULL, 0);
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	compute(s, ab, 1, T0 + 5 * 60, 600, 0);
+	coin_store_close(s);
+	ck_assert_int_eq(state_of("a/usd"), T0 + 5 * 60);
+	ck_assert_int_eq(state_at_of(), bat);
+	/* A late tick of b at its state's time: the state goes. */
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	store(s, "b/usd", bat, 1000);
+	coin_store_close(s);
+	ck_assert_int_eq(state_of("b/usd"), 0);
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	compute(s, ab + 1, 1, T0 + 21 * 60, 600, 0);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	coin_store_close(s);
+	/* A state newer than state_at is a fault. */
+	raw_put(db, "meta", "state_at", 8, "\0\0\0\0\0\0\0\1", 8);
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	ck_assert_int_eq(coin_store_check(s, NULL, NULL, &info),
+	    COIN_ECORRUPT);
+	coin_store_close(s);
+}
+END_TEST
+
 /*
  * Trends whose queues of minima or maxima are longer than the state
  * keeps of them (falling, rising, flat, repeated values, a saw): every
@@ -772,6 +846,7 @@ stats_suite(void)
 	tcase_add_test(tc, window_edges);
 	tcase_add_test(tc, running_state);
 	tcase_add_test(tc, deferred_writes);
+	tcase_add_test(tc, state_at_kept);
 	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, backfill);
 	tcase_add_test(tc, ranking);
