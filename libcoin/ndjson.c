@@ -380,7 +380,8 @@ jrecord(const char *line, size_t len, const char *const *names, int nnames,
 		else if ((klen = k.len) < sizeof(kb))
 			memcpy(kb, k.s, k.len);
 		for (i = 0; klen < sizeof(kb) && i < nnames; i++) {
-			if (strlen(names[i]) != klen ||
+			if (klen == 0 || names[i][0] != kb[0] ||
+			    strlen(names[i]) != klen ||
 			    memcmp(kb, names[i], klen) != 0)
 				continue;
 			if (vals[i].type != J_NONE)
@@ -868,11 +869,20 @@ coin_stat_parse(const char *line, size_t len, int64_t now,
 static size_t
 put_digits(uint64_t q, int P, int x, char *buf)
 {
+	static const char two[] =
+	    "00010203040506070809101112131415161718192021222324252627282930"
+	    "31323334353637383940414243444546474849505152535455565758596061"
+	    "6263646566676869707172737475767778798081828384858687888990919293"
+	    "949596979899";
 	char dig[20] = "";
 	int i, last, n = 0, e;
 
-	for (i = P - 1; i >= 0; i--, q /= 10)
-		dig[i] = (char)('0' + q % 10);
+	for (i = P - 1; i > 0; i -= 2, q /= 100) {
+		dig[i] = two[2 * (q % 100) + 1];
+		dig[i - 1] = two[2 * (q % 100)];
+	}
+	if (i == 0)
+		dig[0] = (char)('0' + q % 10);
 	for (last = P - 1; last > 0 && dig[last] == '0' &&
 	    (last > x || x < -4 || x >= P); last--)
 		continue;
@@ -908,8 +918,8 @@ put_digits(uint64_t q, int P, int x, char *buf)
 
 /*
  * What "%.15g" makes of d when that reads back as d, without printf,
- * for 1e-7 <= d < 1e15 with decimal exponent x (as floor(log10(d))
- * has it; off by one at most, which is mended here): with k = 14 - x
+ * for 1e-7 <= d < 1e15 with decimal exponent x (floor(log10(d)), or
+ * off by one, which is mended here): with k = 14 - x
  * such that 10^14 <= d 10^k < 10^15, m = d 10^k rounded is d's 15
  * digits (10^15 carries into the exponent), and when m / 10^k (both
  * exact, the division rounding once, as strtod() of "m e-k" does) is d
@@ -967,12 +977,18 @@ format_fast(double d, int x, char *buf)
 static uint64_t
 scaled_round(uint64_t m, int s, int k, uint64_t *trunc, int *back)
 {
-	u128 p10 = 1, n, r, half, gap2;
+	static const u128 pow10[23] = { 1, 10, 100, 1000, 10000, 100000,
+	    1000000, 10000000, 100000000, 1000000000, 10000000000ULL,
+	    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+	    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	    100000000000000000ULL, 1000000000000000000ULL,
+	    10000000000000000000ULL, (u128)10000000000000000000ULL * 10,
+	    (u128)10000000000000000000ULL * 100,
+	    (u128)10000000000000000000ULL * 1000 };
+	u128 p10 = pow10[k], n, r, half, gap2;
 	uint64_t q;
-	int i, up, even = (m & 1) == 0;
+	int up, even = (m & 1) == 0;
 
-	for (i = 0; i < k; i++)
-		p10 *= 10;
 	n = (u128)m * p10;
 	*trunc = q = (uint64_t)(n >> s);
 	r = n & (((u128)1 << s) - 1);
@@ -1041,6 +1057,8 @@ size_t
 coin_double_format(double d, char *buf)
 {
 	locale_t old = (locale_t)0, c;
+	uint64_t bits;
+	int32_t t;
 	int prec, n = 0, x, r;
 	char *p;
 
@@ -1053,7 +1071,13 @@ coin_double_format(double d, char *buf)
 		return 1;
 	}
 	if (d >= 1e-7 && d < 1e15) {
-		x = (int)floor(log10(d));
+		/*
+		 * floor(log10(d)) or one less, from the binary exponent e:
+		 * floor(e log10(2)), log10(2) as 78913 / 2^18.
+		 */
+		memcpy(&bits, &d, sizeof(bits));
+		t = ((int32_t)(bits >> 52) - 1023) * 78913;
+		x = t >= 0 ? t / 262144 : -((-t + 262143) / 262144);
 		if ((r = format_fast(d, x, buf)) > 0)
 			return (size_t)r;
 #if defined(__SIZEOF_INT128__)
