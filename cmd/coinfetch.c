@@ -468,6 +468,7 @@ main(int argc, char *argv[])
 
 	progname = "coinfetch";
 	setlocale(LC_ALL, "");
+	out_init();
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":c:e:hi:n:t:", longopts,
 	    NULL)) != -1) {

@@ -440,6 +440,7 @@ main(int argc, char *argv[])
 
 	progname = "coinrank";
 	setlocale(LC_ALL, "");
+	out_init();
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hjn:p:t", longopts,
 	    NULL)) != -1) {

@@ -162,6 +162,7 @@ main(int argc, char *argv[])
 
 	progname = "coinstddev";
 	setlocale(LC_ALL, "");
+	out_init();
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hpw:", longopts, NULL)) != -1) {
 		switch (ch) {

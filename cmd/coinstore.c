@@ -344,6 +344,7 @@ main(int argc, char *argv[])
 
 	progname = "coinstore";
 	setlocale(LC_ALL, "");
+	out_init();
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
 		switch (ch) {

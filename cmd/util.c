@@ -158,6 +158,15 @@ out_write(const char *buf, size_t len, int *status)
 	return 0;
 }
 
+void
+out_init(void)
+{
+	static char buf[65536];
+
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+}
+
 int
 out_flush(int *status)
 {

@@ -47,6 +47,11 @@ void	option_error(int ch, char *const argv[]);
 
 /* Flush stdout; as out_write(). */
 int	out_flush(int *status);
+/*
+ * Give stdout a buffer of 64 KB when it is not a terminal (a pipe's
+ * default is 4 KB: a write(2) every 20 records); call before output.
+ */
+void	out_init(void);
 
 /*
  * Reading ticks in batches, for coinstore and coinstddev.  Good ticks

@@ -1188,7 +1188,12 @@ coin_batch_sort(struct coin_batch *b)
 	for (i = 0; i < b->n; i++)
 		b->order[i] = i;
 	sorting = b;
-	qsort(b->order, b->n, sizeof(*b->order), pend_cmp);
+	/* A batch in key order already (as coinstore echoes one) stays. */
+	for (i = 1; i < b->n && pend_cmp(&b->order[i - 1], &b->order[i]) < 0;
+	    i++)
+		continue;
+	if (i < b->n)
+		qsort(b->order, b->n, sizeof(*b->order), pend_cmp);
 	sorting = NULL;
 	return 0;
 }
