@@ -1256,27 +1256,86 @@ stat_cmp(const void *a, const void *b)
 }
 
 /*
+ * The last key of a database (any 0: it is empty), to tell the keys
+ * that go past it (as LMDB orders keys: bytes, then the shorter
+ * first), which MDB_APPEND puts without a search.
+ */
+struct tail_key {
+	unsigned char	 b[COIN_STATKEY_MAX];
+	size_t		 len;
+	int		 any;
+};
+
+static int
+tail_key_get(MDB_cursor *c, struct tail_key *t)
+{
+	MDB_val k, v;
+	int rc;
+
+	t->any = t->len = 0;
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (k.mv_size > sizeof(t->b))
+		return COIN_ECORRUPT;
+	memcpy(t->b, k.mv_data, k.mv_size);
+	t->len = k.mv_size;
+	t->any = 1;
+	return 0;
+}
+
+/* Is k past t's key?  If so it becomes t's key (it is put next). */
+static int
+tail_key_past(struct tail_key *t, const MDB_val *k)
+{
+	size_t n = k->mv_size < t->len ? k->mv_size : t->len;
+	int c;
+
+	if (t->any) {
+		c = memcmp(k->mv_data, t->b, n);
+		if (c < 0 || (c == 0 && k->mv_size <= t->len))
+			return 0;
+	}
+	memcpy(t->b, k->mv_data, k->mv_size);
+	t->len = k->mv_size;
+	t->any = 1;
+	return 1;
+}
+
+/*
  * The index and counts of n stats, in the order given (a batch's, by
  * pair: its index keys are side by side): a stat computed again drops
- * the old one's key from stats.
+ * the old one's key from stats.  A key past the index's last (a new
+ * ts) has no old one to look for, and is appended.
  */
 static int
 stats_index(struct coin_store *s, MDB_txn *txn, const struct coin_stat *st,
     size_t n)
 {
 	unsigned char ib[COIN_IDXKEY_MAX], ob[COIN_STATKEY_MAX], cb[8];
+	struct tail_key last;
 	MDB_cursor *ic;
 	MDB_val ik, iv, ok;
 	int64_t cur = 0, more = 0;
 	size_t i;
-	int rc;
+	int rc, past;
 
 	if ((rc = mdb_cursor_open(txn, s->statidx, &ic)) != 0)
 		return rc;
+	if ((rc = tail_key_get(ic, &last)) != 0) {
+		mdb_cursor_close(ic);
+		return rc;
+	}
 	for (i = 0; i < n; i++, st++) {
 		ik.mv_data = ib;
 		ik.mv_size = coin_idxkey_encode(st->ts, st->pair, ib);
-		if ((rc = mdb_cursor_get(ic, &ik, &iv, MDB_SET)) == 0) {
+		past = tail_key_past(&last, &ik);
+		if (past)
+			rc = MDB_NOTFOUND;
+		else
+			rc = mdb_cursor_get(ic, &ik, &iv, MDB_SET);
+		if (rc == 0) {
 			if (iv.mv_size != 8) {
 				rc = COIN_ECORRUPT;
 				break;
@@ -1305,7 +1364,8 @@ stats_index(struct coin_store *s, MDB_txn *txn, const struct coin_stat *st,
 		coin_be64_put(cb, stddev_code(st->stddev));
 		iv.mv_data = cb;
 		iv.mv_size = 8;
-		if ((rc = mdb_cursor_put(ic, &ik, &iv, 0)) != 0)
+		if ((rc = mdb_cursor_put(ic, &ik, &iv, past ? MDB_APPEND :
+		    0)) != 0)
 			break;
 	}
 	mdb_cursor_close(ic);
@@ -1319,6 +1379,7 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
     const struct coin_stat *st, size_t n)
 {
 	unsigned char kb[COIN_STATKEY_MAX], vb[STATVAL_LEN];
+	struct tail_key last;
 	MDB_cursor *sc;
 	MDB_val k, v;
 	int64_t latest = 0;
@@ -1351,6 +1412,8 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 			free(order);
 		return rc;
 	}
+	if ((rc = tail_key_get(sc, &last)) != 0)
+		n = 0;
 	for (i = 0; i < n; i++) {
 		const struct coin_stat *x = &st[order[i]];
 
@@ -1360,7 +1423,9 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 		statval_encode(x, vb);
 		v.mv_data = vb;
 		v.mv_size = sizeof(vb);
-		if ((rc = mdb_cursor_put(sc, &k, &v, 0)) != 0)
+		/* Past the last key (a new ts): appended, no search. */
+		if ((rc = mdb_cursor_put(sc, &k, &v, tail_key_past(&last,
+		    &k) ? MDB_APPEND : 0)) != 0)
 			break;
 		if (x->ts > latest)
 			latest = x->ts;
