@@ -40,11 +40,11 @@
  * Writes.  The states of all pairs would fill about 1,400 pages at
  * 10,000 pairs, and LMDB writes each page it touches whole: rewriting
  * every state every minute would write (and sync) 6 MB a minute.  So a
- * state is written back only when it is due: in each batch the pairs
- * of one slice of STATE_LAG, side by side in key order (slice i of a
- * batch's n pairs holds the ones at i n / STATE_LAG, and the batch at
- * minute m writes slice m mod STATE_LAG), and any pair whose state is
- * STATE_LAG ticks behind, was rebuilt, or read ticks again to refill
+ * state is written back only when it is due: in each batch, the pairs
+ * of one slice in STATE_LAG, side by side in key order (the pair at
+ * place i of a batch's n is in slice i STATE_LAG / n, and the batch
+ * at minute m writes slice m mod STATE_LAG), and any pair whose state
+ * is STATE_LAG ticks behind, was rebuilt, or read ticks again to refill
  * its tail or queues (so that no costly step is taken twice).  The
  * others advance from their older state each time, by a few staged
  * ticks: the same sums, so the same stats.
@@ -972,9 +972,12 @@ advance(struct ctx *c, const char *pair, int64_t T)
 	memmove(t->ts, t->ts + i, (size_t)(t->n - i) * sizeof(t->ts[0]));
 	memmove(t->p, t->p + i, (size_t)(t->n - i) * sizeof(t->p[0]));
 	t->n -= i;
-	if (t->n == 0 && (c->costly = 1) &&
-	    (rc = tick_range(c, pair, from, T - W, expire_tick, NULL)) != 0)
-		return rc;
+	if (t->n == 0) {
+		c->costly = 1;
+		if ((rc = tick_range(c, pair, from, T - W, expire_tick,
+		    NULL)) != 0)
+			return rc;
+	}
 	for (j = 0; j < 2; j++)
 		ext_expire(&c->w.x[j], T - W);
 	if ((rc = tick_range(c, pair, L + 1, T, add_tick, &c->added)) != 0)

@@ -16,7 +16,7 @@
 #include "coin_int.h"
 
 /*
- * Layout, schema 3.  Every integer is big-endian so that keys sort as
+ * Layout, schema 4.  Every integer is big-endian so that keys sort as
  * numbers; doubles are stored as their IEEE 754 bits.
  *
  *   ticks    pair NUL ts                    -> price, ts <= merged
@@ -30,7 +30,8 @@
  *   counts   ts                             -> how many stats at ts
  *   state    pair                           -> running sums, minima and
  *                                              maxima (stats.c)
- *   meta     "schema" -> "3", "latest" -> ts, "merged" -> ts
+ *   meta     "schema" -> "4", "latest" -> ts, "merged" -> ts,
+ *            "state_at" -> ts: no state is of a later time
  *
  * ord() maps doubles to integers of the same order; complementing it
  * makes a forward walk of one ts give the ranking: stddev descending,
@@ -46,9 +47,11 @@
  * Storing a tick at or before the time a pair's state was computed for
  * drops that state, so the cache never disagrees with the ticks.
  * Schema 3 added the stage and pairs: before it each batch was put
- * straight into ticks.
+ * straight into ticks.  Schema 4 added state_at, which coinstore reads
+ * to skip the look for a stale state (a schema 3 coinstddev would not
+ * keep it); a store upgraded from 3 has none until coinstddev writes.
  */
-#define SCHEMA		3
+#define SCHEMA		4
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)
 #define STATVAL_LEN	56
 #define PRUNE_BATCH	10000
@@ -432,8 +435,9 @@ upgrade(struct coin_store *s, MDB_txn *txn, void *arg)
 	if (was == now)
 		return 0;
 	if ((was == '1' && (rc = upgrade1(s, txn)) != 0) ||
-	    (rc = upgrade2(s, txn)) != 0)
+	    (was <= '2' && (rc = upgrade2(s, txn)) != 0))
 		return rc;
+	/* 3 to 4: state_at is kept from the next states written. */
 	v.mv_data = &now;
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }

@@ -568,6 +568,50 @@ START_TEST(state_at_kept)
 END_TEST
 
 /*
+ * Schema 3 kept no state_at: such a store is refused by a reader and
+ * upgraded by a writer, which changes nothing else; until coinstddev
+ * writes a state again every tick is looked up, and a late one still
+ * drops the state it made stale.
+ */
+START_TEST(schema3_upgraded)
+{
+	static const char *const a[] = { "a/usd" };
+	struct coin_store *s;
+	char v[8];
+	int64_t at;
+	int m;
+
+	nmem = 0;
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (m = 0; m <= 10; m++) {
+		store(s, "a/usd", T0 + m * 60, 100 + m % 3);
+		compute(s, a, 1, T0 + m * 60, 600, 0);
+	}
+	coin_store_close(s);
+	at = state_of("a/usd");
+	ck_assert(at > 0);
+	raw_put(db, "meta", "schema", 6, "3", 1);
+	raw_put(db, "meta", "state_at", 8, NULL, 0);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_EUPGRADE);
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	coin_store_close(s);
+	ck_assert_uint_eq(raw_get(db, "meta", "schema", 6, v, sizeof(v)), 1);
+	ck_assert_int_eq(v[0], '4');
+	ck_assert_int_eq(state_at_of(), 0);
+	ck_assert_int_eq(state_of("a/usd"), at);
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	store(s, "a/usd", at, 50);	/* replaced: the state goes */
+	coin_store_close(s);
+	ck_assert_int_eq(state_of("a/usd"), 0);
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	compute(s, a, 1, T0 + 11 * 60, 600, 0);
+	coin_store_close(s);
+	ck_assert_int_eq(state_at_of(), T0 + 11 * 60);
+}
+END_TEST
+
+/*
  * Trends whose queues of minima or maxima are longer than the state
  * keeps of them (falling, rising, flat, repeated values, a saw): every
  * step's min and max equal the reference, through the refills.
@@ -847,6 +891,7 @@ stats_suite(void)
 	tcase_add_test(tc, running_state);
 	tcase_add_test(tc, deferred_writes);
 	tcase_add_test(tc, state_at_kept);
+	tcase_add_test(tc, schema3_upgraded);
 	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, backfill);
 	tcase_add_test(tc, ranking);
