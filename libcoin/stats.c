@@ -492,6 +492,10 @@ struct ctx {
 	int			 state_on;	/* on the pair it got */
 	int			 added;		/* ticks the advance added */
 	int64_t			 put_max;	/* newest state written */
+	unsigned char		*held;		/* a reader's states to write */
+	size_t			 nheld;
+	size_t			 capheld;
+	int			 hold;		/* it reads: hold them */
 	int			 costly;	/* it rebuilt or refilled */
 	int64_t			 window;
 	int			 population;
@@ -640,6 +644,64 @@ state_get(struct ctx *c, const char *pair)
 	return state_decode(&v, &c->w);
 }
 
+/*
+ * Keep k -> v for the writer, in a read transaction (a length byte,
+ * the pair, two length bytes, the state).
+ */
+static int
+state_hold(struct ctx *c, const MDB_val *k, const MDB_val *v)
+{
+	size_t need = c->nheld + 3 + k->mv_size + v->mv_size, ncap;
+	unsigned char *nb, *p;
+
+	if (need > c->capheld) {
+		ncap = c->capheld ? 2 * c->capheld : 65536;
+		while (ncap < need)
+			ncap *= 2;
+		if ((nb = realloc(c->held, ncap)) == NULL)
+			return COIN_ENOMEM;
+		c->held = nb;
+		c->capheld = ncap;
+	}
+	p = c->held + c->nheld;
+	*p++ = (unsigned char)k->mv_size;
+	memcpy(p, k->mv_data, k->mv_size);
+	p += k->mv_size;
+	*p++ = (unsigned char)(v->mv_size >> 8);
+	*p++ = (unsigned char)v->mv_size;
+	memcpy(p, v->mv_data, v->mv_size);
+	c->nheld = need;
+	return 0;
+}
+
+/* Write the states another ctx held, through c's cursor. */
+static int
+state_put_held(struct ctx *c, const struct ctx *from)
+{
+	const unsigned char *p = from->held, *end = p + from->nheld;
+	MDB_val k, v;
+	int rc;
+
+	if (c->state == NULL &&
+	    (rc = mdb_cursor_open(c->txn, c->s->state, &c->state)) != 0) {
+		c->state = NULL;
+		return rc;
+	}
+	while (p < end) {
+		k.mv_size = *p++;
+		k.mv_data = (void *)(uintptr_t)p;
+		p += k.mv_size;
+		v.mv_size = (size_t)p[0] << 8 | p[1];
+		v.mv_data = (void *)(uintptr_t)(p + 2);
+		p += 2 + v.mv_size;
+		if ((rc = mdb_cursor_put(c->state, &k, &v, 0)) != 0)
+			return rc;
+	}
+	if (from->put_max > c->put_max)
+		c->put_max = from->put_max;
+	return 0;
+}
+
 /* Pair's state from c->w: in place when state_get() found it. */
 static int
 state_put(struct ctx *c, const char *pair)
@@ -651,6 +713,8 @@ state_put(struct ctx *c, const char *pair)
 	v.mv_size = state_encode(&c->w, b);
 	if (c->w.at > c->put_max)
 		c->put_max = c->w.at;
+	if (c->hold)
+		return state_hold(c, &k, &v);
 	return mdb_cursor_put(c->state, &k, &v, c->state_on ? MDB_CURRENT :
 	    0);
 }
@@ -1148,6 +1212,7 @@ ctx_free(struct ctx *c)
 		free(c->q[j].p);
 	}
 	free(c->buf);
+	free(c->held);
 }
 
 struct compute_arg {
@@ -1158,11 +1223,73 @@ struct compute_arg {
 };
 
 /*
- * Each (pair, ts) is computed in key order and its stat put where it
- * first arrived (req's order[] puts the first arrival of a pair and ts
- * first): out[] needs no sort afterwards, only the gaps of repeats
- * closed up.  The stats with a tick in their window are stored at
- * once.
+ * Compute the entries from..to of req's order[] with c, each stat put
+ * where its pair and ts first arrived (order[] has the first arrival
+ * of a pair and ts first).
+ */
+static int
+compute_range(struct compute_arg *a, struct ctx *c, size_t from, size_t to)
+{
+	struct coin_batch *b = a->req;
+	struct coin_tick t, prev;
+	size_t i, k;
+	int rc;
+
+	for (i = from; i < to; i++) {
+		k = b->order[i];
+		coin_batch_get(b, k, &t);
+		if (i > from && prev.ts == t.ts &&
+		    strcmp(prev.pair, t.pair) == 0)
+			continue;
+		prev = t;
+		/* This batch's slice of the pairs writes its states. */
+		if ((rc = compute_one(c, t.pair, t.ts, &a->out[k],
+		    (int64_t)(i * STATE_LAG / b->n) ==
+		    t.ts / 60 % STATE_LAG)) != 0)
+			return rc;
+		a->out[k].ts = t.ts;
+	}
+	return 0;
+}
+
+/*
+ * The second half of a big batch, on the other core: in a read
+ * transaction of its own, which sees what the writer's sees (that one
+ * changes no ticks, and the states of other pairs only), holding the
+ * states it would write for the writer.
+ */
+struct half {
+	struct compute_arg	*a;
+	size_t			 from;
+	size_t			 to;
+	struct ctx		 c;
+	int			 rc;
+};
+
+static void *
+half_worker(void *arg)
+{
+	struct half *h = arg;
+	MDB_txn *txn;
+
+	if ((h->rc = mdb_txn_begin(h->c.s->env, NULL, MDB_RDONLY, &txn)) !=
+	    0)
+		return NULL;
+	if ((h->rc = ctx_open(&h->c, h->c.s, txn)) == 0)
+		h->rc = compute_range(h->a, &h->c, h->from, h->to);
+	ctx_close(&h->c);
+	mdb_txn_abort(txn);
+	return NULL;
+}
+
+/* Batches of this many requests or more are computed on two cores. */
+#define HALVES_MIN	2048
+
+/*
+ * Each (pair, ts) is computed in key order: a big batch in two halves
+ * at a pair's boundary, the second in half_worker().  out[] needs no
+ * sort afterwards, only the gaps of repeats closed up.  The stats with
+ * a tick in their window are stored at once.
  */
 static int
 compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
@@ -1170,28 +1297,45 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	struct compute_arg *a = arg;
 	struct coin_batch *b = a->req;
 	struct coin_stat *keep = NULL, *put;
-	struct coin_tick t, prev;
-	size_t i, k, nkeep;
-	int rc;
+	struct coin_tick t, u;
+	struct half h;
+	pthread_t tid;
+	size_t i, k, nkeep, mid = b->n;
+	int rc, two = 0;
 
 	a->nout = 0;
+	memset(&h, 0, sizeof(h));
 	for (k = 0; k < b->n; k++)
 		a->out[k].ts = INT64_MIN;	/* a repeat: no stat there */
 	if ((rc = ctx_open(&a->c, s, txn)) != 0)
 		goto out;
-	for (i = 0; i < b->n; i++) {
-		k = b->order[i];
-		coin_batch_get(b, k, &t);
-		if (i > 0 && prev.ts == t.ts && strcmp(prev.pair, t.pair) == 0)
-			continue;
-		prev = t;
-		/* This batch's slice of the pairs writes its states. */
-		if ((rc = compute_one(&a->c, t.pair, t.ts, &a->out[k],
-		    (int64_t)(i * STATE_LAG / b->n) ==
-		    t.ts / 60 % STATE_LAG)) != 0)
-			goto out;
-		a->out[k].ts = t.ts;
+	if (b->n >= HALVES_MIN && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		/* Halves at a pair's boundary: no pair in both. */
+		for (mid = b->n / 2; mid < b->n; mid++) {
+			coin_batch_get(b, b->order[mid - 1], &t);
+			coin_batch_get(b, b->order[mid], &u);
+			if (strcmp(t.pair, u.pair) != 0)
+				break;
+		}
+		h.a = a;
+		h.from = mid;
+		h.to = b->n;
+		h.c.s = s;
+		h.c.window = a->c.window;
+		h.c.population = a->c.population;
+		h.c.hold = 1;
+		two = pthread_create(&tid, NULL, half_worker, &h) == 0;
+		if (!two)
+			mid = b->n;
 	}
+	rc = compute_range(a, &a->c, 0, mid);
+	if (two) {
+		pthread_join(tid, NULL);
+		if (rc == 0 && (rc = h.rc) == 0)
+			rc = state_put_held(&a->c, &h.c);
+	}
+	if (rc != 0)
+		goto out;
 	/* coinstore looks for a stale state only up to the newest. */
 	if (a->c.put_max != INT64_MIN &&
 	    (rc = coin_state_at_raise(s, txn, a->c.put_max)) != 0)
@@ -1217,6 +1361,7 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	rc = coin_store_stats_put(s, txn, put, nkeep);
 	free(keep);
 out:
+	ctx_free(&h.c);
 	ctx_close(&a->c);
 	return rc;
 }

@@ -493,6 +493,98 @@ START_TEST(deferred_writes)
 }
 END_TEST
 
+static int
+collect_many(const struct coin_stat *st, void *arg)
+{
+	struct coin_stat *all = arg;
+	int k = atoi(st->pair + 1);
+
+	ck_assert(k >= 0 && k < 2600);
+	all[k] = *st;
+	return 0;
+}
+
+/*
+ * A batch of 2,048 requests or more is computed in two halves, the
+ * second on another thread in a read transaction, its states written
+ * by the first: every stat is still bit for bit the full scan's, with
+ * two times a pair in one request too, and the store checks clean.
+ */
+START_TEST(two_halves)
+{
+	enum { P = 2600 };
+	static struct coin_stat out[2 * P], all[P];
+	static double x[P];
+	struct coin_store *s;
+	struct coin_batch *b, *req;
+	struct coin_storeinfo info;
+	struct coin_tick t;
+	size_t nout, i;
+	int64_t ts;
+	int m, k, rep;
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (k = 0; k < P; k++)
+		x[k] = 1 + k % 97;
+	for (m = 0; m < 14; m++) {
+		ts = T0 + m * 60;
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		for (k = 0; k < P; k++) {
+			snprintf(t.pair, sizeof(t.pair), "p%04d/usd", k);
+			t.ts = ts;
+			t.price = x[k] *= 1 + 0.01 * (uniform() - 0.5);
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		}
+		ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+		/* From minute 10 on, the minute before asked again too. */
+		req = b;
+		if (m >= 10) {
+			for (k = 0; k < P; k++) {
+				snprintf(t.pair, sizeof(t.pair), "p%04d/usd",
+				    k);
+				t.ts = ts - 60;
+				ck_assert_int_eq(coin_batch_add(req, &t), 0);
+			}
+		}
+		ck_assert_int_eq(coin_store_compute(s, req, 600, 0, out,
+		    &nout), 0);
+		coin_batch_free(b);
+		ck_assert_uint_eq(nout, m >= 10 ? 2 * P : P);
+		for (rep = 0; rep < (m >= 10 ? 2 : 1); rep++) {
+			ck_assert_int_eq(coin_store_compute_all(s,
+			    ts - 60 * rep, 600, 0, collect_many, all), 0);
+			for (i = 0; i < nout; i++) {
+				if (out[i].ts != ts - 60 * rep)
+					continue;
+				k = atoi(out[i].pair + 1);
+				ck_assert_msg(out[i].n == all[k].n &&
+				    memcmp(&out[i].mean, &all[k].mean, 8) ==
+				    0 && memcmp(&out[i].stddev,
+				    &all[k].stddev, 8) == 0 &&
+				    out[i].min == all[k].min &&
+				    out[i].max == all[k].max &&
+				    out[i].last == all[k].last,
+				    "minute %d: %s at %lld", m, out[i].pair,
+				    (long long)out[i].ts);
+			}
+		}
+	}
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	coin_store_close(s);
+	/* The second half's states were written too, and are recent. */
+	for (k = 0; k < P; k += 7) {
+		unsigned char v[1024];
+
+		snprintf(t.pair, sizeof(t.pair), "p%04d/usd", k);
+		ck_assert_uint_ge(raw_get(db, "state", t.pair, strlen(t.pair),
+		    v, sizeof(v)), 17);
+		ck_assert_msg((int64_t)coin_be64_get(v + 9) >= ts - 7 * 60,
+		    "%s: state of %lld", t.pair,
+		    (long long)coin_be64_get(v + 9));
+	}
+}
+END_TEST
+
 /* Meta state_at of the store at db, closed; 0 when not kept. */
 static int64_t
 state_at_of(void)
@@ -891,6 +983,7 @@ stats_suite(void)
 	tcase_add_test(tc, running_state);
 	tcase_add_test(tc, deferred_writes);
 	tcase_add_test(tc, state_at_kept);
+	tcase_add_test(tc, two_halves);
 	tcase_add_test(tc, schema3_upgraded);
 	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, backfill);
