@@ -487,7 +487,8 @@ START_TEST(parse_fast_same)
 			num[0] = (char)('1' + (r >> 62) % 9);
 			/* The point after digit j, or an exponent. */
 			if ((r >> 8) % 2 == 0) {
-				int j = 1 + (int)((r >> 12) % (unsigned)(k - 1));
+				int j = 1 +
+				    (int)((r >> 12) % (unsigned)(k - 1));
 
 				memmove(num + j + 1, num + j,
 				    strlen(num + j) + 1);
