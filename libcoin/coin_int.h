@@ -149,6 +149,12 @@ size_t	coin_idxkey_encode(int64_t ts, const char *pair, unsigned char *k);
 size_t	coin_statkey_encode(int64_t ts, double stddev, const char *pair,
 	    unsigned char *k);
 /*
+ * The time meta holds under key into *ts, none where it holds none:
+ * 0, COIN_ECORRUPT (not 8 bytes) or an error.
+ */
+int	coin_meta_ts(struct coin_store *s, MDB_txn *txn, const char *key,
+	    int64_t none, int64_t *ts);
+/*
  * The newest time any pair's state was computed for (meta state_at),
  * INT64_MAX when the store does not say (every state may be newer).
  */

@@ -957,7 +957,8 @@ format_fast(double d, int x, char *buf)
 	if (m == UINT64_C(1000000000000000)) {
 		m /= 10;
 		x++;
-		k--;
+		if (--k < 0)
+			return -1;	/* 1e15 itself: printf's */
 	}
 	if ((double)m / pow10_exact[k] != d)
 		return 0;

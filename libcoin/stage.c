@@ -25,18 +25,7 @@
 int
 coin_stage_merged(struct coin_store *s, MDB_txn *txn, int64_t *ts)
 {
-	MDB_val k = { 6, "merged" }, v;
-	int rc;
-
-	*ts = 0;
-	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (v.mv_size != 8)
-		return COIN_ECORRUPT;
-	*ts = (int64_t)coin_be64_get(v.mv_data);
-	return 0;
+	return coin_meta_ts(s, txn, "merged", 0, ts);
 }
 
 int

@@ -755,20 +755,27 @@ pend_cmp(const void *a, const void *b)
 }
 
 int
-coin_state_at(struct coin_store *s, MDB_txn *txn, int64_t *at)
+coin_meta_ts(struct coin_store *s, MDB_txn *txn, const char *key,
+    int64_t none, int64_t *ts)
 {
-	MDB_val k = { 8, "state_at" }, v;
+	MDB_val k = { strlen(key), (void *)(uintptr_t)key }, v;
 	int rc;
 
-	*at = INT64_MAX;
+	*ts = none;
 	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)
 		return rc;
 	if (v.mv_size != 8)
 		return COIN_ECORRUPT;
-	*at = (int64_t)coin_be64_get(v.mv_data);
+	*ts = (int64_t)coin_be64_get(v.mv_data);
 	return 0;
+}
+
+int
+coin_state_at(struct coin_store *s, MDB_txn *txn, int64_t *at)
+{
+	return coin_meta_ts(s, txn, "state_at", INT64_MAX, at);
 }
 
 /* The time a state's value was computed for (after version, window). */

@@ -412,6 +412,9 @@ START_TEST(format_fast_same)
 	ck_assert_str_eq(a, "999999999999999");
 	coin_double_format(1e15, a);
 	ck_assert_str_eq(a, "1e+15");
+	/* Rounded to 15 digits it is 1e15, which does not read back. */
+	coin_double_format(999999999999999.9, a);
+	ck_assert_str_eq(a, "999999999999999.9");
 	coin_double_format(1.5e-6, a);
 	ck_assert_str_eq(a, "1.5e-06");
 	coin_double_format(1e-5, a);

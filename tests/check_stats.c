@@ -415,15 +415,27 @@ START_TEST(running_state)
 }
 END_TEST
 
+/* Pairs pNNNN/usd: the full scan's stat of pair N into all[N]. */
+#define COLLECT_MAX	2600
+
 static int
 collect(const struct coin_stat *st, void *arg)
 {
 	struct coin_stat *all = arg;
 	int k = atoi(st->pair + 1);
 
-	ck_assert(k >= 0 && k < 16);
+	ck_assert(k >= 0 && k < COLLECT_MAX);
 	all[k] = *st;
 	return 0;
+}
+
+/* Is the stat a bit for bit the full scan's b? */
+static int
+same_stat(const struct coin_stat *a, const struct coin_stat *b)
+{
+	return a->n == b->n && memcmp(&a->mean, &b->mean, 8) == 0 &&
+	    memcmp(&a->stddev, &b->stddev, 8) == 0 && a->min == b->min &&
+	    a->max == b->max && a->last == b->last;
 }
 
 /*
@@ -437,7 +449,8 @@ START_TEST(deferred_writes)
 	struct coin_store *s;
 	struct coin_batch *b;
 	struct coin_tick t;
-	struct coin_stat out[16], all[16];
+	static struct coin_stat all[COLLECT_MAX];
+	struct coin_stat out[16];
 	unsigned char v[1024];
 	double x[16];
 	int64_t ts, at;
@@ -465,12 +478,7 @@ START_TEST(deferred_writes)
 		    collect, all), 0);
 		for (i = 0; i < 16; i++) {
 			k = atoi(out[i].pair + 1);
-			ck_assert(out[i].n == all[k].n &&
-			    memcmp(&out[i].mean, &all[k].mean, 8) == 0 &&
-			    memcmp(&out[i].stddev, &all[k].stddev, 8) == 0 &&
-			    out[i].min == all[k].min &&
-			    out[i].max == all[k].max &&
-			    out[i].last == all[k].last);
+			ck_assert(same_stat(&out[i], &all[k]));
 		}
 		/* --all wrote no states: those are the batch's. */
 		coin_store_close(s);
@@ -493,17 +501,6 @@ START_TEST(deferred_writes)
 }
 END_TEST
 
-static int
-collect_many(const struct coin_stat *st, void *arg)
-{
-	struct coin_stat *all = arg;
-	int k = atoi(st->pair + 1);
-
-	ck_assert(k >= 0 && k < 2600);
-	all[k] = *st;
-	return 0;
-}
-
 /*
  * A batch of 2,048 requests or more is computed in two halves, the
  * second on another thread in a read transaction, its states written
@@ -512,7 +509,7 @@ collect_many(const struct coin_stat *st, void *arg)
  */
 START_TEST(two_halves)
 {
-	enum { P = 2600 };
+	enum { P = COLLECT_MAX };
 	static struct coin_stat out[2 * P], all[P];
 	static double x[P];
 	struct coin_store *s;
@@ -552,18 +549,12 @@ START_TEST(two_halves)
 		ck_assert_uint_eq(nout, m >= 10 ? 2 * P : P);
 		for (rep = 0; rep < (m >= 10 ? 2 : 1); rep++) {
 			ck_assert_int_eq(coin_store_compute_all(s,
-			    ts - 60 * rep, 600, 0, collect_many, all), 0);
+			    ts - 60 * rep, 600, 0, collect, all), 0);
 			for (i = 0; i < nout; i++) {
 				if (out[i].ts != ts - 60 * rep)
 					continue;
 				k = atoi(out[i].pair + 1);
-				ck_assert_msg(out[i].n == all[k].n &&
-				    memcmp(&out[i].mean, &all[k].mean, 8) ==
-				    0 && memcmp(&out[i].stddev,
-				    &all[k].stddev, 8) == 0 &&
-				    out[i].min == all[k].min &&
-				    out[i].max == all[k].max &&
-				    out[i].last == all[k].last,
+				ck_assert_msg(same_stat(&out[i], &all[k]),
 				    "minute %d: %s at %lld", m, out[i].pair,
 				    (long long)out[i].ts);
 			}
