@@ -576,6 +576,60 @@ START_TEST(two_halves)
 }
 END_TEST
 
+/*
+ * An error in the second half (a staged tick of p2500 that is not a
+ * price) fails the whole batch: nothing stored, latest where it was.
+ */
+START_TEST(two_halves_error)
+{
+	enum { P = COLLECT_MAX };
+	static struct coin_stat out[P];
+	unsigned char kb[8 + COIN_PAIR_MAX];
+	struct coin_store *s;
+	struct coin_batch *b;
+	struct coin_storeinfo info;
+	struct coin_tick t;
+	size_t nout;
+	int m, k;
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (m = 0; m < 3; m++) {
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		for (k = 0; k < P; k++) {
+			snprintf(t.pair, sizeof(t.pair), "p%04d/usd", k);
+			t.ts = T0 + m * 60;
+			t.price = 1 + k;
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		}
+		ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+		if (m < 2)
+			ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out,
+			    &nout), 0);
+		coin_batch_free(b);
+	}
+	coin_store_close(s);
+	coin_be64_put(kb, (uint64_t)(T0 + 60));
+	memcpy(kb + 8, "p2500/usd", 9);
+	raw_put(db, "recent", kb, 17, "bad", 3);
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (k = 0; k < P; k++) {
+		snprintf(t.pair, sizeof(t.pair), "p%04d/usd", k);
+		t.ts = T0 + 120;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out, &nout),
+	    COIN_ECORRUPT);
+	coin_batch_free(b);
+	ck_assert_int_eq(coin_store_check(s, NULL, NULL, &info),
+	    COIN_ECORRUPT);		/* the bad tick, nothing else */
+	ck_assert_int_eq(info.latest, T0 + 60);
+	ck_assert_uint_eq(info.stats, 2 * P);
+	coin_store_close(s);
+}
+END_TEST
+
 /* Meta state_at of the store at db, closed; 0 when not kept. */
 static int64_t
 state_at_of(void)
@@ -975,6 +1029,7 @@ stats_suite(void)
 	tcase_add_test(tc, deferred_writes);
 	tcase_add_test(tc, state_at_kept);
 	tcase_add_test(tc, two_halves);
+	tcase_add_test(tc, two_halves_error);
 	tcase_add_test(tc, schema3_upgraded);
 	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, backfill);
