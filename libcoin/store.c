@@ -1085,6 +1085,54 @@ first_of_pairs(struct coin_store *s, MDB_txn *txn, struct coin_batch *b)
 }
 
 /*
+ * The last key of a database (any 0: it is empty), to tell the keys
+ * that go past it (as LMDB orders keys: bytes, then the shorter
+ * first), which MDB_APPEND puts without a search.
+ */
+struct tail_key {
+	unsigned char	 b[COIN_STATKEY_MAX];
+	size_t		 len;
+	int		 any;
+};
+
+static int
+tail_key_get(MDB_cursor *c, struct tail_key *t)
+{
+	MDB_val k, v;
+	int rc;
+
+	t->any = t->len = 0;
+	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (k.mv_size > sizeof(t->b))
+		return COIN_ECORRUPT;
+	memcpy(t->b, k.mv_data, k.mv_size);
+	t->len = k.mv_size;
+	t->any = 1;
+	return 0;
+}
+
+/* Is k past t's key?  If so it becomes t's key (it is put next). */
+static int
+tail_key_past(struct tail_key *t, const MDB_val *k)
+{
+	size_t n = k->mv_size < t->len ? k->mv_size : t->len;
+	int c;
+
+	if (t->any) {
+		c = memcmp(k->mv_data, t->b, n);
+		if (c < 0 || (c == 0 && k->mv_size <= t->len))
+			return 0;
+	}
+	memcpy(t->b, k->mv_data, k->mv_size);
+	t->len = k->mv_size;
+	t->any = 1;
+	return 1;
+}
+
+/*
  * b's ticks, in stage key order: those after the merged time onto the
  * stage, the others (late ones) into ticks.
  */
@@ -1092,12 +1140,13 @@ static int
 put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
     int64_t merged)
 {
-	unsigned char kb[COIN_TICKKEY_MAX], vb[8], last[8 + COIN_PAIR_MAX];
+	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
 	const struct coin_pend *e;
+	struct tail_key last;
 	MDB_cursor *c, *tc;
 	MDB_val k, v;
-	size_t i, lastlen = 0;
-	int c0, append = 0, rc = 0;
+	size_t i;
+	int rc = 0;
 
 	if ((rc = mdb_cursor_open(txn, s->ticks, &tc)) != 0)
 		return rc;
@@ -1106,10 +1155,7 @@ put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
 		return rc;
 	}
 	/* Past the last staged key, a put appends: no search at all. */
-	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == 0) {
-		lastlen = k.mv_size < sizeof(last) ? k.mv_size : sizeof(last);
-		memcpy(last, k.mv_data, lastlen);
-	} else if (rc != MDB_NOTFOUND) {
+	if ((rc = tail_key_get(c, &last)) != 0) {
 		mdb_cursor_close(c);
 		mdb_cursor_close(tc);
 		return rc;
@@ -1133,15 +1179,9 @@ put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
 		memcpy(kb + 8, b->arena + e->off, e->len);
 		k.mv_data = kb;
 		k.mv_size = 8 + e->len;
-		if (!append) {
-			c0 = memcmp(kb, last, k.mv_size < lastlen ?
-			    k.mv_size : lastlen);
-			append = c0 > 0 || (c0 == 0 && k.mv_size > lastlen);
-		}
-		rc = mdb_cursor_put(c, &k, &v, append ? MDB_APPEND : 0);
-		/* The same key again (a batch may name one twice). */
-		if (rc == MDB_KEYEXIST && append)
-			rc = mdb_cursor_put(c, &k, &v, 0);
+		/* The same key again (a batch may name one twice) is put. */
+		rc = mdb_cursor_put(c, &k, &v, tail_key_past(&last, &k) ?
+		    MDB_APPEND : 0);
 	}
 	mdb_cursor_close(c);
 	mdb_cursor_close(tc);
@@ -1264,54 +1304,6 @@ stat_cmp(const void *a, const void *b)
 	if (cx != cy)
 		return cx < cy ? -1 : 1;
 	return strcmp(x->pair, y->pair);
-}
-
-/*
- * The last key of a database (any 0: it is empty), to tell the keys
- * that go past it (as LMDB orders keys: bytes, then the shorter
- * first), which MDB_APPEND puts without a search.
- */
-struct tail_key {
-	unsigned char	 b[COIN_STATKEY_MAX];
-	size_t		 len;
-	int		 any;
-};
-
-static int
-tail_key_get(MDB_cursor *c, struct tail_key *t)
-{
-	MDB_val k, v;
-	int rc;
-
-	t->any = t->len = 0;
-	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)) == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (k.mv_size > sizeof(t->b))
-		return COIN_ECORRUPT;
-	memcpy(t->b, k.mv_data, k.mv_size);
-	t->len = k.mv_size;
-	t->any = 1;
-	return 0;
-}
-
-/* Is k past t's key?  If so it becomes t's key (it is put next). */
-static int
-tail_key_past(struct tail_key *t, const MDB_val *k)
-{
-	size_t n = k->mv_size < t->len ? k->mv_size : t->len;
-	int c;
-
-	if (t->any) {
-		c = memcmp(k->mv_data, t->b, n);
-		if (c < 0 || (c == 0 && k->mv_size <= t->len))
-			return 0;
-	}
-	memcpy(t->b, k->mv_data, k->mv_size);
-	t->len = k->mv_size;
-	t->any = 1;
-	return 1;
 }
 
 /*

@@ -439,9 +439,15 @@ count_tick(const struct coin_tick *t, void *arg)
 	return 0;
 }
 
-START_TEST(store_put_batch)
+/*
+ * Put nt ticks of 7 pairs, per of them a minute from minute m0, under
+ * each allocation failing in turn: all of them or none, never a part,
+ * onto the before ticks already stored.
+ */
+static void
+put_failing(struct coin_store *s, size_t nt, int64_t m0, size_t per,
+    size_t before, const char *what)
 {
-	struct coin_store *s = open_rw();
 	struct coin_batch *b;
 	struct coin_tick t;
 	unsigned long n;
@@ -451,34 +457,9 @@ START_TEST(store_put_batch)
 
 	for (n = 1;; n++) {
 		ck_assert_int_eq(coin_batch_new(&b), 0);
-		for (i = 0; i < 200; i++) {
+		for (i = 0; i < nt; i++) {
 			snprintf(pair, sizeof(pair), "p%zu/usd", i % 7);
-			t = mktick(pair, T0 + 60 * (int64_t)i, 1 + (double)i);
-			ck_assert_int_eq(coin_batch_add(b, &t), 0);
-		}
-		alloc_hook_start(n);
-		rc = coin_store_put_batch(s, b);
-		alloc_hook_stop();
-		coin_batch_free(b);
-		count = 0;
-		ck_assert_int_eq(coin_store_ticks(s, NULL, 0, INT64_MAX, 0,
-		    count_tick, &count), 0);
-		if (!round_end(n, "coin_store_put_batch")) {
-			ck_assert_int_eq(rc, 0);
-			ck_assert_uint_eq(count, 200);
-			break;
-		}
-		is_enomem(rc, n, "coin_store_put_batch");
-		ck_assert_uint_eq(count, 0);	/* all or none */
-	}
-	ck_assert_uint_ge(n, 2);
-	store_sound(s, 200, 0);
-	/* A batch of few times, for the stage: hashed, not sorted. */
-	for (n = 1;; n++) {
-		ck_assert_int_eq(coin_batch_new(&b), 0);
-		for (i = 0; i < 70; i++) {
-			snprintf(pair, sizeof(pair), "p%zu/usd", i % 7);
-			t = mktick(pair, T0 + 60 * (int64_t)(200 + i / 7),
+			t = mktick(pair, T0 + 60 * (m0 + (int64_t)(i / per)),
 			    1 + (double)i);
 			ck_assert_int_eq(coin_batch_add(b, &t), 0);
 		}
@@ -489,16 +470,25 @@ START_TEST(store_put_batch)
 		count = 0;
 		ck_assert_int_eq(coin_store_ticks(s, NULL, 0, INT64_MAX, 0,
 		    count_tick, &count), 0);
-		if (!round_end(n, "coin_store_put_batch, staged")) {
+		if (!round_end(n, what)) {
 			ck_assert_int_eq(rc, 0);
-			ck_assert_uint_eq(count, 270);
+			ck_assert_uint_eq(count, before + nt);
 			break;
 		}
-		is_enomem(rc, n, "coin_store_put_batch, staged");
-		ck_assert_uint_eq(count, 200);	/* all or none */
+		is_enomem(rc, n, what);
+		ck_assert_uint_eq(count, before);	/* all or none */
 	}
 	ck_assert_uint_ge(n, 2);
-	store_sound(s, 270, 0);
+	store_sound(s, before + nt, 0);
+}
+
+START_TEST(store_put_batch)
+{
+	struct coin_store *s = open_rw();
+
+	put_failing(s, 200, 0, 1, 0, "coin_store_put_batch");
+	/* A batch of few times, for the stage: hashed, not sorted. */
+	put_failing(s, 70, 200, 7, 200, "coin_store_put_batch, staged");
 	coin_store_close(s);
 }
 END_TEST

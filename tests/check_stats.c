@@ -701,6 +701,24 @@ START_TEST(state_at_kept)
 	ck_assert_int_eq(coin_store_check(s, NULL, NULL, &info),
 	    COIN_ECORRUPT);
 	coin_store_close(s);
+	/* So is a state_at that is not a time, and no tick goes in. */
+	raw_put(db, "meta", "state_at", 8, "bad", 3);
+	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
+	ck_assert_int_eq(coin_store_check(s, NULL, NULL, &info),
+	    COIN_ECORRUPT);
+	{
+		struct coin_batch *b;
+		struct coin_tick t;
+
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		snprintf(t.pair, sizeof(t.pair), "a/usd");
+		t.ts = T0 + 22 * 60;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		ck_assert_int_eq(coin_store_put_batch(s, b), COIN_ECORRUPT);
+		coin_batch_free(b);
+	}
+	coin_store_close(s);
 }
 END_TEST
 
