@@ -527,6 +527,8 @@ main(int argc, char *argv[])
 			(void)coin_store_open(&w.s, path, COIN_STORE_RDONLY);
 		status = from_records(&w, argv, argc);
 	}
+	/* stdout's end first: its reader need not wait for the unmapping. */
+	status = finish_stdout(status);
 	coin_store_close(w.s);
-	return finish_stdout(status);
+	return status;
 }

@@ -207,8 +207,9 @@ main(int argc, char *argv[])
 	}
 	s = open_store(o.db, COIN_STORE_CREATE);
 	status = o.all ? all(s, &o) : filter(s, &o, argv, argc);
-	coin_store_close(s);
+	/* stdout's end first: its reader need not wait for the unmapping. */
 	status = finish_stdout(status);
+	coin_store_close(s);
 	reraise_stop();
 	return status;
 }

@@ -444,8 +444,9 @@ main(int argc, char *argv[])
 		status = dump(s, &o, argv, argc);
 	else
 		status = care(s, &o);
-	coin_store_close(s);
+	/* stdout's end first: its reader need not wait for the unmapping. */
 	status = finish_stdout(status);
+	coin_store_close(s);
 	reraise_stop();
 	return status;
 }
