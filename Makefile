@@ -60,13 +60,15 @@ $(BUILD)/%: $(BUILD)/cmd/%.o $(UTIL_OBJ) $(BUILD)/libcoin.a
 	    $(LIBS)
 
 # libcoin's allocations go through tests/alloc_hook.c, which can fail them;
-# its LMDB commits and map growth through tests/lmdb_hook.c, likewise.
+# its LMDB commits, map growth and read transactions through
+# tests/lmdb_hook.c, likewise.
 $(BUILD)/check_libcoin: $(UNIT_SRC) tests/check_main.h tests/alloc_hook.c \
     tests/alloc_hook.h tests/lmdb_hook.c tests/lmdb_hook.h $(BUILD)/libcoin.a
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests $(LDFLAGS) \
 	    -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup \
 	    -Wl,--wrap=free,--wrap=newlocale \
 	    -Wl,--wrap=mdb_txn_commit,--wrap=mdb_env_set_mapsize \
+	    -Wl,--wrap=mdb_txn_begin \
 	    -o $@ $(UNIT_SRC) tests/alloc_hook.c tests/lmdb_hook.c \
 	    $(BUILD)/libcoin.a $(LIBS) $(CHECK_LIBS)
 

@@ -1263,6 +1263,7 @@ struct half {
 	size_t			 from;
 	size_t			 to;
 	struct ctx		 c;
+	int			 begun;		/* its read transaction */
 	int			 rc;
 };
 
@@ -1275,6 +1276,7 @@ half_worker(void *arg)
 	if ((h->rc = mdb_txn_begin(h->c.s->env, NULL, MDB_RDONLY, &txn)) !=
 	    0)
 		return NULL;
+	h->begun = 1;
 	if ((h->rc = ctx_open(&h->c, h->c.s, txn)) == 0)
 		h->rc = compute_range(h->a, &h->c, h->from, h->to);
 	ctx_close(&h->c);
@@ -1331,7 +1333,10 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	rc = compute_range(a, &a->c, 0, mid);
 	if (two) {
 		pthread_join(tid, NULL);
-		if (rc == 0 && (rc = h.rc) == 0)
+		if (rc == 0 && !h.begun)
+			/* No reader slot (or memory) for it: done here. */
+			rc = compute_range(a, &a->c, mid, b->n);
+		else if (rc == 0 && (rc = h.rc) == 0)
 			rc = state_put_held(&a->c, &h.c);
 	}
 	if (rc != 0)

@@ -576,6 +576,24 @@ START_TEST(two_halves)
 }
 END_TEST
 
+/* A batch of COLLECT_MAX pairs at ts, p0000/usd on, priced by k and m. */
+static struct coin_batch *
+many_pairs(int64_t ts, int m)
+{
+	struct coin_batch *b;
+	struct coin_tick t;
+	int k;
+
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (k = 0; k < COLLECT_MAX; k++) {
+		snprintf(t.pair, sizeof(t.pair), "p%04d/usd", k);
+		t.ts = ts;
+		t.price = 1 + k + m * (k % 5);
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	return b;
+}
+
 /*
  * An error in the second half (a staged tick of p2500 that is not a
  * price) fails the whole batch: nothing stored, latest where it was.
@@ -588,19 +606,12 @@ START_TEST(two_halves_error)
 	struct coin_store *s;
 	struct coin_batch *b;
 	struct coin_storeinfo info;
-	struct coin_tick t;
 	size_t nout;
-	int m, k;
+	int m;
 
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
 	for (m = 0; m < 3; m++) {
-		ck_assert_int_eq(coin_batch_new(&b), 0);
-		for (k = 0; k < P; k++) {
-			snprintf(t.pair, sizeof(t.pair), "p%04d/usd", k);
-			t.ts = T0 + m * 60;
-			t.price = 1 + k;
-			ck_assert_int_eq(coin_batch_add(b, &t), 0);
-		}
+		b = many_pairs(T0 + m * 60, m);
 		ck_assert_int_eq(coin_store_put_batch(s, b), 0);
 		if (m < 2)
 			ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out,
@@ -612,13 +623,7 @@ START_TEST(two_halves_error)
 	memcpy(kb + 8, "p2500/usd", 9);
 	raw_put(db, "recent", kb, 17, "bad", 3);
 	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
-	ck_assert_int_eq(coin_batch_new(&b), 0);
-	for (k = 0; k < P; k++) {
-		snprintf(t.pair, sizeof(t.pair), "p%04d/usd", k);
-		t.ts = T0 + 120;
-		t.price = 1;
-		ck_assert_int_eq(coin_batch_add(b, &t), 0);
-	}
+	b = many_pairs(T0 + 120, 0);
 	ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out, &nout),
 	    COIN_ECORRUPT);
 	coin_batch_free(b);
@@ -626,6 +631,47 @@ START_TEST(two_halves_error)
 	    COIN_ECORRUPT);		/* the bad tick, nothing else */
 	ck_assert_int_eq(info.latest, T0 + 60);
 	ck_assert_uint_eq(info.stats, 2 * P);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * The second half finds no reader slot for its transaction (or no
+ * memory for it): the writer computes that half too, and nothing is
+ * lost.  Fails where that makes the whole batch fail.
+ */
+START_TEST(two_halves_no_reader)
+{
+	enum { P = COLLECT_MAX };
+	static struct coin_stat out[P], all[P];
+	static const int errs[] = { MDB_READERS_FULL, ENOMEM };
+	struct coin_store *s;
+	struct coin_batch *b;
+	struct coin_storeinfo info;
+	size_t nout, i;
+	int m;
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (m = 0; m < 3; m++) {
+		b = many_pairs(T0 + m * 60, m);
+		ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+		if (m > 0)
+			lmdb_hook_reader_fail(errs[m - 1]);
+		ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out, &nout),
+		    0);
+		ck_assert_uint_eq(lmdb_hook_readers_failed(), (size_t)m);
+		coin_batch_free(b);
+		ck_assert_uint_eq(nout, P);
+		ck_assert_int_eq(coin_store_compute_all(s, T0 + m * 60, 600, 0,
+		    collect, all), 0);
+		for (i = 0; i < nout; i++)
+			ck_assert_msg(same_stat(&out[i], &all[atoi(out[i].pair +
+			    1)]), "minute %d: %s", m, out[i].pair);
+	}
+	lmdb_hook_stop();
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_int_eq(info.latest, T0 + 120);
+	ck_assert_uint_eq(info.stats, 3 * P);
 	coin_store_close(s);
 }
 END_TEST
@@ -1048,6 +1094,7 @@ stats_suite(void)
 	tcase_add_test(tc, state_at_kept);
 	tcase_add_test(tc, two_halves);
 	tcase_add_test(tc, two_halves_error);
+	tcase_add_test(tc, two_halves_no_reader);
 	tcase_add_test(tc, schema3_upgraded);
 	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, backfill);

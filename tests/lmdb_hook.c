@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* lmdb_hook.c - LMDB commits and map growth that fail on demand */
+/* lmdb_hook.c - LMDB commits, map growth and readers that fail on demand */
 #include <errno.h>
 #include <lmdb.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "lmdb_hook.h"
@@ -14,8 +15,10 @@
 
 int	__real_mdb_txn_commit(MDB_txn *);
 int	__real_mdb_env_set_mapsize(MDB_env *, size_t);
+int	__real_mdb_txn_begin(MDB_env *, MDB_txn *, unsigned int, MDB_txn **);
 int	__wrap_mdb_txn_commit(MDB_txn *);
 int	__wrap_mdb_env_set_mapsize(MDB_env *, size_t);
+int	__wrap_mdb_txn_begin(MDB_env *, MDB_txn *, unsigned int, MDB_txn **);
 
 static int		 commit_armed;
 static unsigned long	 commit_after;
@@ -26,6 +29,9 @@ static unsigned long	 commits_failed;
 static int		 grow_armed;
 static unsigned long	 grows_left;
 static unsigned long	 grows;
+/* A reader may begin on another thread: these two are atomic. */
+static atomic_int	 reader_err;
+static atomic_ulong	 readers_failed;
 
 void
 lmdb_hook_commit_full(unsigned long after, unsigned long n)
@@ -44,9 +50,22 @@ lmdb_hook_grow_fail(unsigned long n)
 }
 
 void
+lmdb_hook_reader_fail(int err)
+{
+	atomic_store(&reader_err, err);
+}
+
+unsigned long
+lmdb_hook_readers_failed(void)
+{
+	return atomic_load(&readers_failed);
+}
+
+void
 lmdb_hook_stop(void)
 {
 	commit_armed = grow_armed = 0;
+	atomic_store(&reader_err, 0);
 }
 
 unsigned long
@@ -107,3 +126,18 @@ __wrap_mdb_env_set_mapsize(MDB_env *env, size_t size)
 		grows++;
 	return rc;
 }
+
+int
+__wrap_mdb_txn_begin(MDB_env *env, MDB_txn *parent, unsigned int flags,
+    MDB_txn **txn)
+{
+	int err;
+
+	if ((flags & MDB_RDONLY) && (err = atomic_exchange(&reader_err,
+	    0)) != 0) {
+		atomic_fetch_add(&readers_failed, 1);
+		return err;
+	}
+	return __real_mdb_txn_begin(env, parent, flags, txn);
+}
+

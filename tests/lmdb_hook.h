@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: ISC */
-/* lmdb_hook.h - LMDB commits and map growth that fail on demand */
+/* lmdb_hook.h - LMDB commits, map growth and readers that fail on demand */
 #ifndef LMDB_HOOK_H
 #define LMDB_HOOK_H
 
 /*
- * The unit-test binary is linked with ld's --wrap for mdb_txn_commit
- * and mdb_env_set_mapsize, so the calls that libcoin (and the tests)
- * make go through tests/lmdb_hook.c; LMDB's calls of its own do not.
- * Unarmed, both hooks only count.
+ * The unit-test binary is linked with ld's --wrap for mdb_txn_commit,
+ * mdb_env_set_mapsize and mdb_txn_begin, so the calls that libcoin (and
+ * the tests) make go through tests/lmdb_hook.c; LMDB's calls of its own
+ * do not.  Unarmed, the hooks only count.
  */
 
 #define LMDB_HOOK_EVER	(~0UL)
@@ -24,7 +24,14 @@ void	lmdb_hook_commit_full(unsigned long after, unsigned long n);
  * with ENOMEM without touching the environment.
  */
 void	lmdb_hook_grow_fail(unsigned long n);
-/* Disarm both hooks; the counts stay. */
+/*
+ * Make the next read-only mdb_txn_begin(), from any thread, return err
+ * (MDB_READERS_FULL, say) without beginning anything; 0 disarms.
+ */
+void	lmdb_hook_reader_fail(int err);
+/* Read-only begins made to fail so far. */
+unsigned long lmdb_hook_readers_failed(void);
+/* Disarm the hooks; the counts stay. */
 void	lmdb_hook_stop(void);
 /* Commit calls since the last arming, and those that gave MDB_MAP_FULL. */
 unsigned long lmdb_hook_commits(void);
