@@ -2,6 +2,7 @@
 /* alloc_hook.c - a counting, failing allocator for the unit tests */
 #include <errno.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,8 @@
  * realloc, strdup, free and newlocale.  Blocks handed out
  * while armed are kept in a small open-addressed set, so that a test
  * can tell that an operation freed all it took, whatever the outcome.
+ * One lock covers the counts and the set: libcoin allocates on a
+ * second thread too (the second half of a big batch).
  */
 
 void	*__real_malloc(size_t);
@@ -40,6 +43,9 @@ static int		 failed;
 static size_t		 live;
 static int		 overflow;
 static void		*slots[SLOTS];
+static int		 others;	/* count other threads' calls only */
+static pthread_t	 owner;		/* the thread that armed the hook */
+static pthread_mutex_t	 mu = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t
 slot_of(const void *p)
@@ -84,7 +90,7 @@ untrack(void *p)
 static int
 fail_now(void)
 {
-	if (!armed)
+	if (!armed || (others && pthread_equal(pthread_self(), owner)))
 		return 0;
 	if (++calls != fail_at && !(sticky && fail_at != 0 &&
 	    calls > fail_at))
@@ -97,6 +103,8 @@ fail_now(void)
 void
 alloc_hook_start(unsigned long n)
 {
+	pthread_mutex_lock(&mu);
+	others = 0;
 	sticky = 0;
 	memset(slots, 0, sizeof(slots));
 	live = 0;
@@ -105,20 +113,38 @@ alloc_hook_start(unsigned long n)
 	failed = 0;
 	fail_at = n;
 	armed = 1;
+	pthread_mutex_unlock(&mu);
 }
 
 void
 alloc_hook_start_from(unsigned long n)
 {
 	alloc_hook_start(n);
+	pthread_mutex_lock(&mu);
 	sticky = 1;
+	pthread_mutex_unlock(&mu);
+}
+
+void
+alloc_hook_start_other(unsigned long n)
+{
+	alloc_hook_start(n);
+	pthread_mutex_lock(&mu);
+	owner = pthread_self();
+	others = 1;
+	pthread_mutex_unlock(&mu);
 }
 
 int
 alloc_hook_stop(void)
 {
+	int f;
+
+	pthread_mutex_lock(&mu);
 	armed = 0;
-	return failed;
+	f = failed;
+	pthread_mutex_unlock(&mu);
+	return f;
 }
 
 unsigned long
@@ -136,72 +162,87 @@ alloc_hook_live(void)
 void *
 __wrap_malloc(size_t n)
 {
-	void *p;
+	void *p = NULL;
 
-	if (fail_now())
-		return NULL;
-	p = __real_malloc(n);
-	if (armed)
-		track(p);
+	pthread_mutex_lock(&mu);
+	if (!fail_now()) {
+		p = __real_malloc(n);
+		if (armed)
+			track(p);
+	}
+	pthread_mutex_unlock(&mu);
 	return p;
 }
 
 void *
 __wrap_calloc(size_t n, size_t size)
 {
-	void *p;
+	void *p = NULL;
 
-	if (fail_now())
-		return NULL;
-	p = __real_calloc(n, size);
-	if (armed)
-		track(p);
+	pthread_mutex_lock(&mu);
+	if (!fail_now()) {
+		p = __real_calloc(n, size);
+		if (armed)
+			track(p);
+	}
+	pthread_mutex_unlock(&mu);
 	return p;
 }
 
 void *
 __wrap_realloc(void *old, size_t n)
 {
-	void *p;
+	void *p = NULL;
 
+	pthread_mutex_lock(&mu);
 	if (fail_now())
-		return NULL;	/* old stays as it was */
-	if ((p = __real_realloc(old, n)) == NULL) {
+		;		/* old stays as it was */
+	else if ((p = __real_realloc(old, n)) == NULL) {
 		if (n == 0)
 			untrack(old);	/* freed */
-		return NULL;
+	} else {
+		untrack(old);
+		if (armed)
+			track(p);
 	}
-	untrack(old);
-	if (armed)
-		track(p);
+	pthread_mutex_unlock(&mu);
 	return p;
 }
 
 char *
 __wrap_strdup(const char *s)
 {
-	char *p;
+	char *p = NULL;
 
-	if (fail_now())
-		return NULL;
-	p = __real_strdup(s);
-	if (armed)
-		track(p);
+	pthread_mutex_lock(&mu);
+	if (!fail_now()) {
+		p = __real_strdup(s);
+		if (armed)
+			track(p);
+	}
+	pthread_mutex_unlock(&mu);
 	return p;
 }
 
 void
 __wrap_free(void *p)
 {
+	pthread_mutex_lock(&mu);
 	untrack(p);
 	__real_free(p);
+	pthread_mutex_unlock(&mu);
 }
 
 /* newlocale() allocates too: the "C" locale of coin_c_locale(). */
 locale_t
 __wrap_newlocale(int mask, const char *name, locale_t base)
 {
-	if (fail_now())
+	int fail;
+
+	pthread_mutex_lock(&mu);
+	fail = fail_now();
+	pthread_mutex_unlock(&mu);
+	if (fail)
 		return (locale_t)0;
 	return __real_newlocale(mask, name, base);
 }

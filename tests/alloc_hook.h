@@ -20,6 +20,11 @@
 void	alloc_hook_start(unsigned long n);
 /* As alloc_hook_start(), failing the nth call and every one after. */
 void	alloc_hook_start_from(unsigned long n);
+/*
+ * As alloc_hook_start(), counting (and failing) only the calls made by
+ * threads other than the caller's.
+ */
+void	alloc_hook_start_other(unsigned long n);
 /* Stop counting and failing.  Returns 1 if the nth call failed. */
 int	alloc_hook_stop(void);
 /* The allocation calls counted since alloc_hook_start(). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_hook.h"
 #include "check_main.h"
 #include "coin_int.h"
 #include "lmdb_hook.h"
@@ -595,6 +596,45 @@ many_pairs(int64_t ts, int m)
 }
 
 /*
+ * A new store at db with three minutes of many_pairs(), the first two
+ * computed; returns the third minute's batch.
+ */
+static struct coin_batch *
+three_minutes(struct coin_store **s)
+{
+	static struct coin_stat out[COLLECT_MAX];
+	struct coin_batch *b;
+	size_t nout;
+	int m;
+
+	ck_assert_int_eq(coin_store_open(s, db, COIN_STORE_CREATE), 0);
+	for (m = 0;; m++) {
+		b = many_pairs(T0 + m * 60, m);
+		ck_assert_int_eq(coin_store_put_batch(*s, b), 0);
+		if (m == 2)
+			return b;
+		ck_assert_int_eq(coin_store_compute(*s, b, 600, 0, out, &nout),
+		    0);
+		coin_batch_free(b);
+	}
+}
+
+/* Each of out[0..n), all at ts, is the full scan's stat, bit for bit. */
+static void
+all_agree(struct coin_store *s, int64_t ts, const struct coin_stat *out,
+    size_t n)
+{
+	static struct coin_stat all[COLLECT_MAX];
+	size_t i;
+
+	ck_assert_int_eq(coin_store_compute_all(s, ts, 600, 0, collect, all),
+	    0);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(same_stat(&out[i], &all[atoi(out[i].pair + 1)]),
+		    "%s at %lld", out[i].pair, (long long)ts);
+}
+
+/*
  * An error in the second half (a staged tick of p2500 that is not a
  * price) fails the whole batch: nothing stored, latest where it was.
  */
@@ -607,17 +647,8 @@ START_TEST(two_halves_error)
 	struct coin_batch *b;
 	struct coin_storeinfo info;
 	size_t nout;
-	int m;
 
-	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
-	for (m = 0; m < 3; m++) {
-		b = many_pairs(T0 + m * 60, m);
-		ck_assert_int_eq(coin_store_put_batch(s, b), 0);
-		if (m < 2)
-			ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out,
-			    &nout), 0);
-		coin_batch_free(b);
-	}
+	coin_batch_free(three_minutes(&s));
 	coin_store_close(s);
 	coin_be64_put(kb, (uint64_t)(T0 + 60));
 	memcpy(kb + 8, "p2500/usd", 9);
@@ -643,12 +674,12 @@ END_TEST
 START_TEST(two_halves_no_reader)
 {
 	enum { P = COLLECT_MAX };
-	static struct coin_stat out[P], all[P];
+	static struct coin_stat out[P];
 	static const int errs[] = { MDB_READERS_FULL, ENOMEM };
 	struct coin_store *s;
 	struct coin_batch *b;
 	struct coin_storeinfo info;
-	size_t nout, i;
+	size_t nout;
 	int m;
 
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
@@ -662,16 +693,42 @@ START_TEST(two_halves_no_reader)
 		ck_assert_uint_eq(lmdb_hook_readers_failed(), (size_t)m);
 		coin_batch_free(b);
 		ck_assert_uint_eq(nout, P);
-		ck_assert_int_eq(coin_store_compute_all(s, T0 + m * 60, 600, 0,
-		    collect, all), 0);
-		for (i = 0; i < nout; i++)
-			ck_assert_msg(same_stat(&out[i], &all[atoi(out[i].pair +
-			    1)]), "minute %d: %s", m, out[i].pair);
+		all_agree(s, T0 + m * 60, out, nout);
 	}
 	lmdb_hook_stop();
 	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
 	ck_assert_int_eq(info.latest, T0 + 120);
 	ck_assert_uint_eq(info.stats, 3 * P);
+	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * An allocation of the second half fails: the whole batch fails with
+ * COIN_ENOMEM, nothing of it stored and nothing it took left unfreed;
+ * the same batch then goes through.
+ */
+START_TEST(two_halves_nomem)
+{
+	enum { P = COLLECT_MAX };
+	static struct coin_stat out[P];
+	struct coin_store *s;
+	struct coin_batch *b;
+	struct coin_storeinfo info;
+	size_t nout;
+
+	b = three_minutes(&s);
+	alloc_hook_start_other(1);
+	ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out, &nout),
+	    COIN_ENOMEM);
+	ck_assert_int_eq(alloc_hook_stop(), 1);
+	ck_assert_uint_eq(alloc_hook_live(), 0);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_int_eq(info.latest, T0 + 60);
+	ck_assert_uint_eq(info.stats, 2 * P);
+	ck_assert_int_eq(coin_store_compute(s, b, 600, 0, out, &nout), 0);
+	coin_batch_free(b);
+	all_agree(s, T0 + 120, out, nout);
 	coin_store_close(s);
 }
 END_TEST
@@ -1095,6 +1152,7 @@ stats_suite(void)
 	tcase_add_test(tc, two_halves);
 	tcase_add_test(tc, two_halves_error);
 	tcase_add_test(tc, two_halves_no_reader);
+	tcase_add_test(tc, two_halves_nomem);
 	tcase_add_test(tc, schema3_upgraded);
 	tcase_add_test(tc, extremes);
 	tcase_add_test(tc, backfill);
