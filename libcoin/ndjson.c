@@ -622,6 +622,16 @@ static const double pow10_exact[23] = {
 #if defined(__SIZEOF_INT128__)
 __extension__ typedef unsigned __int128 u128;
 
+/* 10^k for 0 <= k <= 22, exact in 128 bits. */
+static const u128 pow10_u128[23] = { 1, 10, 100, 1000, 10000, 100000,
+    1000000, 10000000, 100000000, 1000000000, 10000000000ULL,
+    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL,
+    10000000000000000000ULL, (u128)10000000000000000000ULL * 10,
+    (u128)10000000000000000000ULL * 100,
+    (u128)10000000000000000000ULL * 1000 };
+
 /* The number of significant bits of x. */
 static int
 bit_len(uint64_t x)
@@ -644,12 +654,10 @@ bit_len(uint64_t x)
 static double
 div_exact(uint64_t m, int k)
 {
-	u128 D = 1, N;
+	u128 D = pow10_u128[k], N;
 	uint64_t q, mant, rest, half;
 	int s, sh;
 
-	while (k-- > 0)
-		D *= 10;
 	s = 60 + (D >> 64 != 0 ? 64 + bit_len((uint64_t)(D >> 64)) :
 	    bit_len((uint64_t)D)) - bit_len(m);
 	N = (u128)m << s;
@@ -978,15 +986,7 @@ format_fast(double d, int x, char *buf)
 static uint64_t
 scaled_round(uint64_t m, int s, int k, uint64_t *trunc, int *back)
 {
-	static const u128 pow10[23] = { 1, 10, 100, 1000, 10000, 100000,
-	    1000000, 10000000, 100000000, 1000000000, 10000000000ULL,
-	    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
-	    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
-	    100000000000000000ULL, 1000000000000000000ULL,
-	    10000000000000000000ULL, (u128)10000000000000000000ULL * 10,
-	    (u128)10000000000000000000ULL * 100,
-	    (u128)10000000000000000000ULL * 1000 };
-	u128 p10 = pow10[k], n, r, half, gap2;
+	u128 p10 = pow10_u128[k], n, r, half, gap2;
 	uint64_t q;
 	int up, even = (m & 1) == 0;
 

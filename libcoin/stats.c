@@ -622,6 +622,20 @@ state_decode(const MDB_val *v, struct win *w)
 	return 0;
 }
 
+/* c's one cursor on the states, opened the first time. */
+static int
+state_cursor(struct ctx *c)
+{
+	int rc;
+
+	if (c->state == NULL &&
+	    (rc = mdb_cursor_open(c->txn, c->s->state, &c->state)) != 0) {
+		c->state = NULL;
+		return rc;
+	}
+	return 0;
+}
+
 /*
  * Pair's state into c->w, through one cursor: pairs come in key order,
  * so the next one is mostly on the page the cursor is on already.
@@ -633,11 +647,8 @@ state_get(struct ctx *c, const char *pair)
 	int rc;
 
 	c->state_on = 0;
-	if (c->state == NULL &&
-	    (rc = mdb_cursor_open(c->txn, c->s->state, &c->state)) != 0) {
-		c->state = NULL;
+	if ((rc = state_cursor(c)) != 0)
 		return rc;
-	}
 	if ((rc = mdb_cursor_get(c->state, &k, &v, MDB_SET_KEY)) != 0)
 		return rc;
 	c->state_on = 1;
@@ -682,11 +693,8 @@ state_put_held(struct ctx *c, const struct ctx *from)
 	MDB_val k, v;
 	int rc;
 
-	if (c->state == NULL &&
-	    (rc = mdb_cursor_open(c->txn, c->s->state, &c->state)) != 0) {
-		c->state = NULL;
+	if ((rc = state_cursor(c)) != 0)
 		return rc;
-	}
 	while (p < end) {
 		k.mv_size = *p++;
 		k.mv_data = (void *)(uintptr_t)p;
