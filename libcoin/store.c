@@ -268,6 +268,26 @@ coin_store_txn(struct coin_store *s, unsigned flags, MDB_txn **txn)
 	return MDB_READERS_FULL;
 }
 
+/*
+ * After the open: a map of at least size, and of at least the size the
+ * file records.  Asked for less than that, LMDB maps only what the file
+ * holds, so that a write which needs one page more fails with
+ * MDB_MAP_FULL after all its work, and is done again in a grown map:
+ * every such write of every process, for a store that outgrew the
+ * default.
+ */
+static int
+map_at_least(struct coin_store *s, size_t size)
+{
+	MDB_envinfo info;
+	int rc;
+
+	if ((rc = remap(s, 0)) != 0 ||
+	    (rc = mdb_env_info(s->env, &info)) != 0)
+		return rc;
+	return info.me_mapsize < size ? remap(s, size) : 0;
+}
+
 /* Double the map, after a write found it full; no transaction is open. */
 static int
 grow(struct coin_store *s)
@@ -583,7 +603,7 @@ coin_store_open_size(struct coin_store **sp, const char *path, int flags,
 		nap.tv_nsec = 20000000L * (tries + 1);
 		nanosleep(&nap, NULL);
 	}
-	if (rc != 0)
+	if (rc != 0 || (rc = map_at_least(s, mapsize)) != 0)
 		goto fail;
 	(void)mdb_reader_check(s->env, &dead);
 	if ((rc = open_dbs(s)) != 0 ||

@@ -1184,6 +1184,61 @@ START_TEST(commit_full_real)
 }
 END_TEST
 
+
+/*
+ * Opened again with the small size it was made with, a store that grew
+ * keeps the map its writer grew it to, readers too: LMDB alone would
+ * map no more than the file holds, and every write that needs a page
+ * more would then fail with MDB_MAP_FULL after all its work, and be
+ * done again in a map grown anew.
+ */
+START_TEST(map_kept)
+{
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	uint64_t grown;
+	int rc;
+
+	rc = coin_store_open_size(&s, db, COIN_STORE_CREATE, MAP_TINY);
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	b = mbatch(0, 20000, T0, 1);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	grown = info.map_size;
+	ck_assert_uint_gt(grown, info.map_used);
+	coin_store_close(s);
+
+	rc = coin_store_open_size(&s, db, COIN_STORE_CREATE, MAP_TINY);
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.map_size, grown);
+	/* New pages, in the room there is: one try, no growth. */
+	b = mbatch(20000, 2000, T0, 1);
+	lmdb_hook_commit_full(0, 0);
+	rc = coin_store_put_batch(s, b);
+	lmdb_hook_stop();
+	coin_batch_free(b);
+	ck_assert_msg(rc == 0, "put: %s", coin_strerror(rc));
+	ck_assert_uint_eq(lmdb_hook_commits(), 1);
+	ck_assert_uint_eq(lmdb_hook_grows(), 0);
+	holds(s, 22000, 20000, 1);
+	coin_store_close(s);
+
+	rc = coin_store_open_size(&s, db, COIN_STORE_RDONLY, MAP_TINY);
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_ge(info.map_size, grown);
+	coin_store_close(s);
+	/* Asked for more than the file records: that much. */
+	rc = coin_store_open_size(&s, db, COIN_STORE_RDONLY, 2 * grown);
+	ck_assert_msg(rc == 0, "open: %s", coin_strerror(rc));
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.map_size, 2 * grown);
+	coin_store_close(s);
+}
+END_TEST
 /*
  * Pruning, in five transactions and more, with each one in turn found
  * full at its commit: the counts are those of a plain run.
@@ -1278,6 +1333,7 @@ store_suite(void)
 	tcase_add_test(tc, commit_full_unbounded);
 	tcase_add_test(tc, commit_full_real);
 	tcase_add_test(tc, commit_full_prune);
+	tcase_add_test(tc, map_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }
