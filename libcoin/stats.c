@@ -41,13 +41,11 @@
  * 10,000 pairs, and LMDB writes each page it touches whole: rewriting
  * every state every minute would write (and sync) 6 MB a minute.  So a
  * state is written back only when it is due: in each batch, the pairs
- * of one slice in STATE_LAG, side by side in key order (the pair at
- * place i of a batch's n is in slice i STATE_LAG / n, and the batch
- * at minute m writes slice m mod STATE_LAG), and any pair whose state
- * is STATE_LAG ticks behind, was rebuilt, or read ticks again to refill
- * its tail or queues (so that no costly step is taken twice).  The
- * others advance from their older state each time, by a few staged
- * ticks: the same sums, so the same stats.
+ * of one slice in STATE_LAG, side by side in key order (state_due()),
+ * and any pair whose state is STATE_LAG ticks behind, was rebuilt, or
+ * read ticks again to refill its tail or queues (so that no costly
+ * step is taken twice).  The others advance from their older state
+ * each time, by a few staged ticks: the same sums, so the same stats.
  */
 
 #define REBUILD_EVERY	1440
@@ -1231,6 +1229,22 @@ struct compute_arg {
 };
 
 /*
+ * Whether the state of the request at place i of a batch of n is due.
+ * The batch at minute m writes slice m mod STATE_LAG, and each half of
+ * the batch has its share of every slice: place j of a half of h is in
+ * slice j STATE_LAG / h.  Were a slice a run of the whole batch, one
+ * half would write all of it while the other, writing none, finished
+ * first and waited: 2 to 16 ms apart at 10,000 pairs.
+ */
+static int
+state_due(size_t i, size_t n, int64_t ts)
+{
+	size_t h = n - n / 2, j = i < h ? i : i - h;
+
+	return (int64_t)(j * STATE_LAG / h) == ts / 60 % STATE_LAG;
+}
+
+/*
  * Compute the entries from..to of req's order[] with c, each stat put
  * where its pair and ts first arrived (order[] has the first arrival
  * of a pair and ts first).
@@ -1252,8 +1266,7 @@ compute_range(struct compute_arg *a, struct ctx *c, size_t from, size_t to)
 		prev = t;
 		/* This batch's slice of the pairs writes its states. */
 		if ((rc = compute_one(c, t.pair, t.ts, &a->out[k],
-		    (int64_t)(i * STATE_LAG / b->n) ==
-		    t.ts / 60 % STATE_LAG)) != 0)
+		    state_due(i, b->n, t.ts))) != 0)
 			return rc;
 		a->out[k].ts = t.ts;
 	}
