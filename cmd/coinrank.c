@@ -380,8 +380,14 @@ from_records(struct out *w, char **files, int nfiles)
 	st = emalloc((n ? n : 1) * sizeof(*st));
 	for (i = 0; i < n; i++)
 		by[i] = &r[i];
-	/* One record per (ts, pair): the last one read wins. */
-	if (n > 0)
+	/*
+	 * One record per (ts, pair): the last one read wins.  Records in
+	 * (ts, pair) order with no repeat, as coinstddev writes them, are
+	 * in that order already (a repeat, read later, sorts before).
+	 */
+	for (i = 1; i < n && dup_cmp(&by[i - 1], &by[i]) < 0; i++)
+		continue;
+	if (i < n)
 		qsort(by, n, sizeof(*by), dup_cmp);
 	for (i = 0, k = 0; i < n; i++)
 		if (i == 0 || by[i]->st.ts != by[i - 1]->st.ts ||

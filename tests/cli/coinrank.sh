@@ -117,6 +117,11 @@ $S5" "{\"rank\":1,\"of\":3,${S5#\{}
 {\"rank\":2,\"of\":3,${S1#\{}
 {\"rank\":3,\"of\":3,${S3#\{}
 {\"rank\":1,\"of\":1,${S4#\{}"
+# In order as coinstddev writes, but for a repeat right after the first.
+t "records: in order, a repeat still replaces" 0 "coinrank -" "$S1
+$S2
+$S5" "{\"rank\":1,\"of\":2,${S5#\{}
+{\"rank\":2,\"of\":2,${S1#\{}"
 t "records: ties by pair" 0 "coinrank - | jq -r .pair" "$S2
 $S1" "a/usd
 b/usd"
