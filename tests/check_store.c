@@ -883,6 +883,56 @@ START_TEST(stale_readers)
 }
 END_TEST
 
+/*
+ * A key longer than any the store writes, last in the stage, the stats
+ * index or the stats (a damaged store): the write that would append
+ * after it says "corrupt" and stores nothing of its batch, and once
+ * the key is gone the store is sound and holds what it held.
+ */
+START_TEST(tail_key_too_long)
+{
+	static const char *const dbs[] = { "recent", "statidx", "stats" };
+	unsigned char k[COIN_STATKEY_MAX + 1];
+	struct coin_store *s;
+	struct coin_storeinfo info;
+	struct coin_stat st = mkstat("a/usd", T0 + 60, 1, 5);
+	uint64_t n;
+	int i, rc;
+
+	s = open_rw();
+	put(s, "a/usd", T0, 1);
+	coin_store_close(s);
+	for (i = 0; i < 3; i++) {
+		/* A staged key must name a time after the merged one. */
+		memset(k, 0xff, sizeof(k));
+		coin_be64_put(k, (uint64_t)T0 + 60);
+		raw_put(db, dbs[i], k, sizeof(k), "x", 1);
+		s = open_rw();
+		if (i == 0) {
+			struct coin_batch *b;
+			struct coin_tick t = { "b/usd", T0 + 60, 2 };
+
+			ck_assert_int_eq(coin_batch_new(&b), 0);
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+			rc = coin_store_put_batch(s, b);
+			coin_batch_free(b);
+		} else
+			rc = coin_store_put_stats(s, &st, 1);
+		ck_assert_msg(rc == COIN_ECORRUPT, "%s: %s", dbs[i],
+		    coin_strerror(rc));
+		coin_store_close(s);
+		raw_put(db, dbs[i], k, sizeof(k), NULL, 0);
+		s = open_rw();
+		ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+		ck_assert_uint_eq(info.ticks, 1);
+		ck_assert_uint_eq(info.stats, 0);
+		ck_assert_int_eq(coin_store_stats_count(s, T0 + 60, &n), 0);
+		ck_assert_uint_eq(n, 0);
+		coin_store_close(s);
+	}
+}
+END_TEST
+
 /* ---- the map found full by the commit ---- */
 
 #define MAP_TINY	(64 * 1024)
@@ -1316,6 +1366,7 @@ store_suite(void)
 	tcase_add_test(tc, schema_refused);
 	tcase_add_test(tc, schema1_upgraded);
 	tcase_add_test(tc, not_ours_or_damaged);
+	tcase_add_test(tc, tail_key_too_long);
 	tcase_add_test(tc, stats);
 	tcase_add_test(tc, check);
 	tcase_add_test(tc, codecs);
