@@ -378,7 +378,7 @@ coin_acc_result(const struct coin_acc *a, int population, double *mean,
 {
 	uint64_t num[BIG_N], sq[BIG_N], t[2];
 	long double v, d;
-	int i, j, x, l1, l2;
+	int i, j, x, l1, l2, N;
 
 	if (a->n == 0) {
 		*mean = *stddev = NAN;
@@ -390,26 +390,32 @@ coin_acc_result(const struct coin_acc *a, int population, double *mean,
 		*stddev = NAN;
 		return 0;
 	}
-	/* num = n S2 - S1^2, exactly. */
+	/*
+	 * num = n S2 - S1^2, exactly, in the N limbs that n S2 (n < 2^63)
+	 * fits in, and so S1^2 <= n S2 (sums that break that overflow, and
+	 * are corrupt): a pair's sums are a few limbs of their 34 and 68,
+	 * and the rest need not be walked.
+	 */
 	l1 = big_len(a->s1, COIN_ACC_L1);
 	l2 = big_len(a->s2, COIN_ACC_L2);
-	memset(num, 0, sizeof(num));
+	N = l2 + 1;
+	memset(num, 0, (size_t)N * sizeof(num[0]));
 	for (i = 0; i < l2; i++) {
 		mul64(a->s2[i], (uint64_t)a->n, t);
-		if (big_add_shifted(num, BIG_N, t, 2, 64 * i))
+		if (big_add_shifted(num, N, t, 2, 64 * i))
 			return COIN_ECORRUPT;
 	}
-	memset(sq, 0, sizeof(sq));
+	memset(sq, 0, (size_t)N * sizeof(sq[0]));
 	for (i = 0; i < l1; i++)
 		for (j = 0; j < l1; j++) {
 			mul64(a->s1[i], a->s1[j], t);
-			if (big_add_shifted(sq, BIG_N, t, 2, 64 * (i + j)))
+			if (big_add_shifted(sq, N, t, 2, 64 * (i + j)))
 				return COIN_ECORRUPT;
 		}
 	/* Cauchy-Schwarz: n S2 >= S1^2 for sums of real prices. */
-	if (big_sub_shifted(num, BIG_N, sq, BIG_N, 0))
+	if (big_sub_shifted(num, N, sq, N, 0))
 		return COIN_ECORRUPT;
-	v = big_ld(num, BIG_N, &x);
+	v = big_ld(num, N, &x);
 	d = population ? (long double)a->n * (long double)a->n :
 	    (long double)a->n * (long double)(a->n - 1);
 	/* var = v 2^x u^2 / d; halve the exponent for the square root. */

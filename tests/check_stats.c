@@ -109,6 +109,14 @@ START_TEST(exact_series)
 		p[i] = x;
 	}
 	series("a week of minutes", p, 7 * 1440);
+	/*
+	 * One price 2^63 units above the rest (which set the unit): S1 in
+	 * one limb, S2 in two, n S2 in three.
+	 */
+	p[0] = 2048;
+	for (i = 1; i < 1440; i++)
+		p[i] = 1 + 0x1p-52 * (double)(1 + 2 * (i % 1000));
+	series("one price far above the rest", p, 1440);
 	/* Prices spanning the whole range of doubles. */
 	p[0] = 5e-324;
 	p[1] = 1e-300;
