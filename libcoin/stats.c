@@ -1247,6 +1247,8 @@ state_due(size_t i, size_t n, int64_t ts)
 {
 	size_t h = n - n / 2, j = i < h ? i : i - h;
 
+	if (h == 0)		/* no batch, no place in it */
+		return 0;
 	return (int64_t)(j * STATE_LAG / h) == ts / 60 % STATE_LAG;
 }
 
