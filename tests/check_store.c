@@ -1286,6 +1286,14 @@ START_TEST(map_kept)
 	ck_assert_int_eq(coin_store_info(s, &info), 0);
 	ck_assert_uint_eq(info.map_size, 2 * grown);
 	coin_store_close(s);
+	/* The map taken after the open fails: so does the open, saying why. */
+	lmdb_hook_grow_fail(1);
+	rc = coin_store_open_size(&s, db, COIN_STORE_RDONLY, MAP_TINY);
+	lmdb_hook_stop();
+	ck_assert_msg(rc == ENOMEM, "open: %s", coin_strerror(rc));
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	holds(s, 22000, 20000, 1);
+	coin_store_close(s);
 }
 END_TEST
 /*
