@@ -36,6 +36,13 @@ struct jp {
 	int		 depth;
 };
 
+/* A key as a canonical record spells it, with the '{' or ',' before. */
+struct jkey {
+	const char	*s;
+	size_t		 len;
+};
+
+#define JKEY(k)		{ k, sizeof(k) - 1 }
 #define NFIELDS_MAX	10
 
 static int	jfail(struct jp *, const char *);
@@ -47,6 +54,8 @@ static int	jlit(struct jp *, const char *, enum jtype, struct jval *);
 static int	jvalue(struct jp *, struct jval *);
 static int	jcontainer(struct jp *, char, struct jval *);
 static int	jrecord(const char *, size_t, const char *const *, int,
+		    struct jval *, char *);
+static int	jrecord_canon(const char *, size_t, const struct jkey *, int,
 		    struct jval *, char *);
 static size_t	junescape(const struct jval *, char *, size_t);
 static int	get_pair(const struct jval *, char *, char *);
@@ -407,6 +416,32 @@ end:
 	if (j.p != j.end)
 		return jfail(&j, "trailing text after the object");
 	return 0;
+}
+
+/*
+ * The record as the commands write it: the keys of keys (each with the
+ * '{' or ',' before it) in that order, once each and nothing else, no
+ * space.  Fills vals as jrecord() would, the values read by the same
+ * code, and returns 1; returns 0 for any other line, which jrecord()
+ * then reads (and says what is wrong with it).  Most lines are written
+ * by a command, and this is the fast way through them.
+ */
+static int
+jrecord_canon(const char *line, size_t len, const struct jkey *keys,
+    int nkeys, struct jval *vals, char *errbuf)
+{
+	struct jp j = { line, line, line + len, errbuf, 1 };
+	int i;
+
+	for (i = 0; i < nkeys; i++) {
+		if ((size_t)(j.end - j.p) <= keys[i].len ||
+		    memcmp(j.p, keys[i].s, keys[i].len) != 0)
+			return 0;
+		j.p += keys[i].len;
+		if (jvalue(&j, &vals[i]) != 0)
+			return 0;
+	}
+	return j.end - j.p == 1 && *j.p == '}';
 }
 
 static void
@@ -797,6 +832,9 @@ coin_line_blank(const char *line, size_t len)
 }
 
 static const char *const tick_names[] = { "pair", "ts", "price" };
+static const struct jkey tick_keys[] = {
+	JKEY("{\"pair\":"), JKEY(",\"ts\":"), JKEY(",\"price\":")
+};
 
 int
 coin_tick_parse(const char *line, size_t len, int64_t now,
@@ -805,7 +843,8 @@ coin_tick_parse(const char *line, size_t len, int64_t now,
 	struct jval v[3];
 	int e;
 
-	if ((e = jrecord(line, len, tick_names, 3, v, errbuf)) != 0)
+	if (!jrecord_canon(line, len, tick_keys, 3, v, errbuf) &&
+	    (e = jrecord(line, len, tick_names, 3, v, errbuf)) != 0)
 		return e;
 	if ((e = get_pair(&v[0], t->pair, errbuf)) != 0)
 		return e;
@@ -826,6 +865,11 @@ coin_tick_parse(const char *line, size_t len, int64_t now,
 static const char *const stat_names[] = {
 	"pair", "ts", "window", "n", "mean", "stddev", "min", "max", "last"
 };
+static const struct jkey stat_keys[] = {
+	JKEY("{\"pair\":"), JKEY(",\"ts\":"), JKEY(",\"window\":"),
+	JKEY(",\"n\":"), JKEY(",\"mean\":"), JKEY(",\"stddev\":"),
+	JKEY(",\"min\":"), JKEY(",\"max\":"), JKEY(",\"last\":")
+};
 
 int
 coin_stat_parse(const char *line, size_t len, int64_t now,
@@ -835,7 +879,8 @@ coin_stat_parse(const char *line, size_t len, int64_t now,
 	double *num[] = { &s->mean, &s->stddev, &s->min, &s->max, &s->last };
 	int e, i;
 
-	if ((e = jrecord(line, len, stat_names, 9, v, errbuf)) != 0)
+	if (!jrecord_canon(line, len, stat_keys, 9, v, errbuf) &&
+	    (e = jrecord(line, len, stat_names, 9, v, errbuf)) != 0)
 		return e;
 	if ((e = get_pair(&v[0], s->pair, errbuf)) != 0)
 		return e;

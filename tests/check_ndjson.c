@@ -883,6 +883,135 @@ START_TEST(fuzz_absent_int)
 }
 END_TEST
 
+/* line with a space after every ':' and ',' outside strings. */
+static void
+respace(const char *line, char *out, size_t outsz)
+{
+	size_t n = 0;
+	int in = 0;
+
+	for (; *line != '\0' && n + 3 < outsz; line++) {
+		out[n++] = *line;
+		if (*line == '"' && (n < 2 || out[n - 2] != '\\'))
+			in = !in;
+		if (!in && (*line == ':' || *line == ','))
+			out[n++] = ' ';
+	}
+	out[n] = '\0';
+}
+
+static int
+same_stat(const struct coin_stat *a, const struct coin_stat *b)
+{
+	return strcmp(a->pair, b->pair) == 0 && a->ts == b->ts &&
+	    a->window == b->window && a->n == b->n &&
+	    memcmp(&a->mean, &b->mean, sizeof(double)) == 0 &&
+	    memcmp(&a->stddev, &b->stddev, sizeof(double)) == 0 &&
+	    memcmp(&a->min, &b->min, sizeof(double)) == 0 &&
+	    memcmp(&a->max, &b->max, sizeof(double)) == 0 &&
+	    memcmp(&a->last, &b->last, sizeof(double)) == 0;
+}
+
+/*
+ * Records spelt as the commands write them take a fast way through the
+ * parser: it must read them as the general one does (the same line
+ * with spaces goes the general way), and a line that starts as one but
+ * is not must be refused with the general parser's reason.
+ */
+START_TEST(canon_same)
+{
+	static const char *const ticks[] = {
+		"{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,\"price\":97312.41}",
+		"{\"pair\":\"a\\u002fb\",\"ts\":1732521600,\"price\":1e-08}",
+		"{\"pair\":\"a/b\",\"ts\":\"2024-11-25T08:00:00Z\","
+		    "\"price\":0.1234567890123456789012}",
+		"{\"pair\":\"x:\\u00e9/b\",\"ts\":1732521600,\"price\":2}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":-1}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":null}",
+		"{\"pair\":\"a/b\",\"ts\":17325216.5,\"price\":1}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":[1]}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"price\":2}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"pair\":\"c/d\"}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1}}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1}x",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":01}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1.}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":\"1\"}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,}",
+	};
+	static const char *const stats[] = {
+		"{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,\"window\":86400,"
+		    "\"n\":1440,\"mean\":3.620226928541667,"
+		    "\"stddev\":0.15469574994300025,\"min\":3.3572853,"
+		    "\"max\":3.9467651,\"last\":3.7324323}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":1,"
+		    "\"mean\":2,\"stddev\":null,\"min\":2,\"max\":2,\"last\":2}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":1,"
+		    "\"mean\":2,\"stddev\":null,\"min\":2,\"max\":2,\"last\":2,"
+		    "\"n\":3}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":0,"
+		    "\"mean\":null,\"stddev\":null,\"min\":null,\"max\":null,"
+		    "\"last\":null}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":2,"
+		    "\"mean\":2,\"stddev\":-1,\"min\":2,\"max\":2,\"last\":2}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":2,"
+		    "\"mean\":2,\"stddev\":1,\"min\":2,\"max\":2,\"last\":2} ",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":2,"
+		    "\"mean\":2,\"stddev\":1,\"min\":2,\"max\":2}",
+	};
+	char sp[512], w1[COIN_ERRBUF], w2[COIN_ERRBUF];
+	struct coin_tick t1, t2;
+	struct coin_stat s1, s2;
+	size_t i;
+	int r1, r2;
+
+	for (i = 0; i < sizeof(ticks) / sizeof(ticks[0]); i++) {
+		respace(ticks[i], sp, sizeof(sp));
+		memset(&t1, 0, sizeof(t1));
+		memset(&t2, 0, sizeof(t2));
+		r1 = tick(ticks[i], &t1, w1);
+		r2 = tick(sp, &t2, w2);
+		ck_assert_msg(r1 == r2, "%s: %d, spaced %d", ticks[i], r1, r2);
+		if (r1 == 0)
+			ck_assert_msg(strcmp(t1.pair, t2.pair) == 0 &&
+			    t1.ts == t2.ts && memcmp(&t1.price, &t2.price,
+			    sizeof(double)) == 0, "%s: read otherwise",
+			    ticks[i]);
+		else	/* the same reason, the column aside */
+			ck_assert_msg(strcmp(strchr(w1, ':') ? strchr(w1, ':') :
+			    w1, strchr(w2, ':') ? strchr(w2, ':') : w2) == 0,
+			    "%s: \"%s\", spaced \"%s\"", ticks[i], w1, w2);
+	}
+	for (i = 0; i < sizeof(stats) / sizeof(stats[0]); i++) {
+		respace(stats[i], sp, sizeof(sp));
+		memset(&s1, 0, sizeof(s1));
+		memset(&s2, 0, sizeof(s2));
+		r1 = coin_stat_parse(stats[i], strlen(stats[i]), NOW, &s1, w1);
+		r2 = coin_stat_parse(sp, strlen(sp), NOW, &s2, w2);
+		ck_assert_msg(r1 == r2, "%s: %d, spaced %d", stats[i], r1, r2);
+		if (r1 == 0)
+			ck_assert_msg(same_stat(&s1, &s2), "%s: read otherwise",
+			    stats[i]);
+		else
+			ck_assert_msg(strcmp(strchr(w1, ':') ? strchr(w1, ':') :
+			    w1, strchr(w2, ':') ? strchr(w2, ':') : w2) == 0,
+			    "%s: \"%s\", spaced \"%s\"", stats[i], w1, w2);
+	}
+	/* What the fast way must not let through. */
+	ck_assert_int_eq(tick(ticks[10], &t1, w1), COIN_EBADREC);
+	ck_assert_ptr_nonnull(strstr(w1, "trailing text"));
+	ck_assert_int_eq(tick(ticks[8], &t1, w1), COIN_EBADREC);
+	ck_assert_str_eq(w1, "duplicate key \"price\"");
+	ck_assert_int_eq(coin_stat_parse(stats[2], strlen(stats[2]), NOW, &s1,
+	    w1), COIN_EBADREC);
+	ck_assert_str_eq(w1, "duplicate key \"n\"");
+	ck_assert_int_eq(coin_stat_parse(stats[6], strlen(stats[6]), NOW, &s1,
+	    w1), COIN_EBADREC);
+	ck_assert_str_eq(w1, "missing \"last\"");
+}
+END_TEST
+
 START_TEST(errors)
 {
 	ck_assert_str_eq(coin_strerror(COIN_ELONG), "line longer than 1 MiB");
@@ -918,6 +1047,7 @@ ndjson_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stat");
 	tcase_add_test(tc, stat_records);
+	tcase_add_test(tc, canon_same);
 	tcase_add_test(tc, errors);
 	tcase_add_test(tc, fuzz_absent_int);
 	suite_add_tcase(s, tc);
