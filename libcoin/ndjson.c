@@ -914,6 +914,13 @@ coin_stat_parse(const char *line, size_t len, int64_t now,
 	return 0;
 }
 
+/* "00" to "99": two digits at a time. */
+static const char two_digits[] =
+    "00010203040506070809101112131415161718192021222324252627282930"
+    "31323334353637383940414243444546474849505152535455565758596061"
+    "6263646566676869707172737475767778798081828384858687888990919293"
+    "949596979899";
+
 /*
  * The P digits of q (most significant first, P <= 20) with decimal
  * exponent x, as "%.Pg" writes them: trailing zeros dropped, fixed
@@ -922,29 +929,25 @@ coin_stat_parse(const char *line, size_t len, int64_t now,
 static size_t
 put_digits(uint64_t q, int P, int x, char *buf)
 {
-	static const char two[] =
-	    "00010203040506070809101112131415161718192021222324252627282930"
-	    "31323334353637383940414243444546474849505152535455565758596061"
-	    "6263646566676869707172737475767778798081828384858687888990919293"
-	    "949596979899";
 	char dig[20] = "";
-	int i, last, n = 0, e;
+	int i, last, n, e, fixed = x >= -4 && x < P;
 
-	for (i = P - 1; i > 0; i -= 2, q /= 100) {
-		dig[i] = two[2 * (q % 100) + 1];
-		dig[i - 1] = two[2 * (q % 100)];
-	}
+	for (i = P - 1; i > 0; i -= 2, q /= 100)
+		memcpy(dig + i - 1, two_digits + 2 * (q % 100), 2);
 	if (i == 0)
 		dig[0] = (char)('0' + q % 10);
+	/* Trailing zeros go, but not those before a fixed point. */
 	for (last = P - 1; last > 0 && dig[last] == '0' &&
-	    (last > x || x < -4 || x >= P); last--)
+	    (!fixed || last > x); last--)
 		continue;
-	if (x < -4 || x >= P) {
+	if (!fixed) {
+		n = 0;
 		buf[n++] = dig[0];
-		if (last > 0)
+		if (last > 0) {
 			buf[n++] = '.';
-		for (i = 1; i <= last; i++)
-			buf[n++] = dig[i];
+			memcpy(buf + n, dig + 1, (size_t)last);
+			n += last;
+		}
 		buf[n++] = 'e';
 		buf[n++] = x < 0 ? '-' : '+';
 		e = x < 0 ? -x : x;
@@ -953,18 +956,21 @@ put_digits(uint64_t q, int P, int x, char *buf)
 		buf[n++] = (char)('0' + e / 10 % 10);
 		buf[n++] = (char)('0' + e % 10);
 	} else if (x < 0) {
-		buf[n++] = '0';
-		buf[n++] = '.';
-		for (i = -1; i > x; i--)
-			buf[n++] = '0';
-		for (i = 0; i <= last; i++)
-			buf[n++] = dig[i];
-	} else
-		for (i = 0; i <= last; i++) {
-			buf[n++] = dig[i];
-			if (i == x && i < last)
-				buf[n++] = '.';
+		/* "0." and -x - 1 zeros, then the digits */
+		n = 1 - x;
+		memcpy(buf, "0.000", (size_t)n);
+		memcpy(buf + n, dig, (size_t)last + 1);
+		n += last + 1;
+	} else {
+		/* last >= x: the zeros of the integer part stay */
+		n = x + 1;
+		memcpy(buf, dig, (size_t)n);
+		if (last > x) {
+			buf[n++] = '.';
+			memcpy(buf + n, dig + x + 1, (size_t)(last - x));
+			n += last - x;
 		}
+	}
 	buf[n] = '\0';
 	return (size_t)n;
 }
@@ -1159,19 +1165,23 @@ put_str(char *buf, size_t n, const char *s)
 static size_t
 put_i64(char *buf, size_t n, int64_t v)
 {
-	char tmp[24];
+	char tmp[20];
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t k = 0;
+	size_t k = sizeof(tmp);
 
-	do {
-		tmp[k++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
+	for (; u >= 100; u /= 100) {
+		k -= 2;
+		memcpy(tmp + k, two_digits + 2 * (u % 100), 2);
+	}
+	if (u >= 10) {
+		k -= 2;
+		memcpy(tmp + k, two_digits + 2 * u, 2);
+	} else
+		tmp[--k] = (char)('0' + u);
 	if (v < 0)
 		buf[n++] = '-';
-	while (k > 0)
-		buf[n++] = tmp[--k];
-	return n;
+	memcpy(buf + n, tmp + k, sizeof(tmp) - k);
+	return n + sizeof(tmp) - k;
 }
 
 static size_t
