@@ -1308,22 +1308,24 @@ count_add(struct coin_store *s, MDB_txn *txn, int64_t ts, int64_t delta)
 	return mdb_put(txn, s->counts, &k, &v, 0);
 }
 
-/* qsort() has no context argument: the stats being sorted. */
-static const struct coin_stat *sorting_st;
+/* A stat's place in key order: ts, then stddev descending, then pair. */
+struct stat_order {
+	int64_t			 ts;
+	uint64_t		 code;		/* stddev_code() */
+	const struct coin_stat	*st;
+};
 
-/* Stats key order: ts, then stddev descending, then pair. */
+/* The codes side by side: the sort reads 24 bytes a stat, not 150. */
 static int
-stat_cmp(const void *a, const void *b)
+order_cmp(const void *a, const void *b)
 {
-	const struct coin_stat *x = &sorting_st[*(const size_t *)a];
-	const struct coin_stat *y = &sorting_st[*(const size_t *)b];
-	uint64_t cx = stddev_code(x->stddev), cy = stddev_code(y->stddev);
+	const struct stat_order *x = a, *y = b;
 
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
-	if (cx != cy)
-		return cx < cy ? -1 : 1;
-	return strcmp(x->pair, y->pair);
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	return strcmp(x->st->pair, y->st->pair);
 }
 
 /*
@@ -1406,7 +1408,8 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 	MDB_cursor *sc;
 	MDB_val k, v;
 	int64_t latest = 0;
-	size_t i, one = 0, *order = &one;
+	struct stat_order one, *order = &one;
+	size_t i;
 	int rc;
 
 	if (n == 0)
@@ -1420,16 +1423,15 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 	if ((rc = stats_index(s, txn, st, n)) != 0)
 		return rc;
 	/* The stats in key order, each next to the last one put. */
-	if (n > 1) {
-		if (n > SIZE_MAX / sizeof(*order) ||
-		    (order = malloc(n * sizeof(*order))) == NULL)
-			return COIN_ENOMEM;
-		for (i = 0; i < n; i++)
-			order[i] = i;
-		sorting_st = st;
-		qsort(order, n, sizeof(*order), stat_cmp);
-		sorting_st = NULL;
+	if (n > 1 && (n > SIZE_MAX / sizeof(*order) ||
+	    (order = malloc(n * sizeof(*order))) == NULL))
+		return COIN_ENOMEM;
+	for (i = 0; i < n; i++) {
+		order[i].ts = st[i].ts;
+		order[i].code = stddev_code(st[i].stddev);
+		order[i].st = &st[i];
 	}
+	qsort(order, n, sizeof(*order), order_cmp);
 	if ((rc = mdb_cursor_open(txn, s->stats, &sc)) != 0) {
 		if (order != &one)
 			free(order);
@@ -1438,7 +1440,7 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 	if ((rc = tail_key_get(sc, &last)) != 0)
 		n = 0;
 	for (i = 0; i < n; i++) {
-		const struct coin_stat *x = &st[order[i]];
+		const struct coin_stat *x = order[i].st;
 
 		k.mv_data = kb;
 		k.mv_size = coin_statkey_encode(x->ts, x->stddev, x->pair,
