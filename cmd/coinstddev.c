@@ -25,11 +25,20 @@ struct opts {
 	int64_t		 at;		/* INT64_MAX: the newest tick */
 };
 
+/* The records of a batch's stats, written while they are stored. */
+struct text {
+	char			*buf;
+	size_t			 len;
+	size_t			 cap;
+	int			 ok;		/* buf holds them all */
+};
+
 struct run {
 	struct coin_store	*s;
 	const struct opts	*o;
 	struct coin_stat	*out;
 	size_t			 outcap;
+	struct text		 text;
 };
 
 static const char usage_text[] =
@@ -57,6 +66,37 @@ print_stat(const struct coin_stat *st, void *arg)
 	return out_write(buf, coin_stat_format(st, buf), arg) != 0;
 }
 
+/*
+ * The records of the stats with a tick in their window, formatted on
+ * the other core while the stats are stored; out of memory, they are
+ * formatted after, one by one.
+ */
+static void
+format_beside(const struct coin_stat *st, size_t n, void *arg)
+{
+	struct text *t = arg;
+	size_t i;
+	char *nb;
+
+	t->len = 0;
+	t->ok = 0;
+	for (i = 0; i < n; i++) {
+		if (st[i].n == 0)
+			continue;
+		if (t->cap - t->len < COIN_RECBUF) {
+			size_t ncap = t->cap ? 2 * t->cap : 64 * COIN_RECBUF;
+
+			if (ncap < t->cap || (nb = realloc(t->buf, ncap)) ==
+			    NULL)
+				return;
+			t->buf = nb;
+			t->cap = ncap;
+		}
+		t->len += coin_stat_format(&st[i], t->buf + t->len);
+	}
+	t->ok = 1;
+}
+
 /* Compute, store and print the pending requests. */
 static int
 flush(struct tick_loop *l, struct coin_batch *b, int *status)
@@ -71,25 +111,28 @@ flush(struct tick_loop *l, struct coin_batch *b, int *status)
 		r->outcap = n;
 		r->out = emalloc(n * sizeof(*r->out));
 	}
-	rc = coin_store_compute(r->s, b, r->o->window, r->o->population,
-	    r->out, &nout);
+	rc = coin_store_compute_beside(r->s, b, r->o->window,
+	    r->o->population, r->out, &nout, format_beside, &r->text);
 	if (rc != 0) {
 		warnx("%s: %s", coin_store_dir(r->s), coin_strerror(rc));
 		*status = worse(*status, coin_exit_status(rc));
 		return -1;
 	}
-	for (i = 0; i < nout; i++) {
+	for (i = 0; i < nout; i++)
 		if (r->out[i].n == 0) {
 			coin_rfc3339_format(r->out[i].ts, ts);
 			warnx("%s: no stored tick at %s or in the window "
 			    "before it (is the input coinstore's echo?)",
 			    r->out[i].pair, ts);
 			*status = worse(*status, EX_DATAERR);
-			continue;
 		}
-		if (print_stat(&r->out[i], status) != 0)
-			break;
-	}
+	if (r->text.ok)
+		(void)out_write(r->text.buf, r->text.len, status);
+	else
+		for (i = 0; i < nout; i++)
+			if (r->out[i].n > 0 &&
+			    print_stat(&r->out[i], status) != 0)
+				break;
 	(void)out_flush(status);
 	return 0;
 }
@@ -113,6 +156,7 @@ filter(struct coin_store *s, const struct opts *o, char **files,
 	l.arg = &r;
 	status = tick_loop(&l, files, nfiles);
 	free(r.out);
+	free(r.text.buf);
 	return status;
 }
 

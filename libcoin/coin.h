@@ -316,6 +316,22 @@ int	coin_store_compute(struct coin_store *s, struct coin_batch *req,
 	    int64_t window, int population, struct coin_stat *out,
 	    size_t *nout);
 
+/* What coin_store_compute_beside() runs beside the storing. */
+typedef void	coin_stats_fn(const struct coin_stat *st, size_t n, void *arg);
+
+/*
+ * coin_store_compute(), and while the stats are stored and committed,
+ * fn(out, n, arg) on another thread (or on this one before, where no
+ * thread can start): work on them that is of use only once they are
+ * durable, such as writing them out.  fn only reads out[]; it may be
+ * called more than once (a write done again in a grown map), each call
+ * replacing the last, and has returned when this returns.
+ */
+int	coin_store_compute_beside(struct coin_store *s,
+	    struct coin_batch *req, int64_t window, int population,
+	    struct coin_stat *out, size_t *nout, coin_stats_fn *fn,
+	    void *arg);
+
 /*
  * Compute and store the stat at ts of every stored pair that has a
  * tick in its window, in one durable transaction, then call fn for

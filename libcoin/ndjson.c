@@ -26,6 +26,8 @@ struct jval {
 	size_t		 len;
 	int		 escaped;	/* a string holding '\' escapes */
 	int		 integer;	/* no fraction, no exponent */
+	int		 fast;		/* a number read as it went by: */
+	double		 num;		/* its value, as strtod()'s */
 };
 
 struct jp {
@@ -64,6 +66,7 @@ static int	get_ts(const struct jval *, int64_t, int64_t *, char *);
 static int	get_num(const struct jval *, const char *, int, double *,
 		    char *);
 static size_t	put_str(char *, size_t, const char *);
+static int	num_value(uint64_t, int, int, double *);
 
 static int
 jfail(struct jp *j, const char *what)
@@ -206,49 +209,67 @@ isdig(int c)
 	return c >= '0' && c <= '9';
 }
 
+/*
+ * A JSON number, its digits gathered on the way (while 19 fit in m)
+ * for num_value(): v->fast says that it could say what it is.
+ */
 static int
 jnumber(struct jp *j, struct jval *v)
 {
-	const char *p = j->p;
+	const char *p = j->p, *end = j->end;
+	uint64_t m = 0;
+	int digits = 0, e = 0, x = 0, neg = 0, xneg = 0;
 
 	v->type = J_NUM;
 	v->s = p;
 	v->integer = 1;
-	if (*p == '-')		/* jvalue() saw '-' or a digit here */
+	v->fast = 0;
+	if (*p == '-') {	/* jvalue() saw '-' or a digit here */
+		neg = 1;
 		p++;
-	if (p >= j->end || !isdig((unsigned char)*p)) {
+	}
+	if (p >= end || !isdig((unsigned char)*p)) {
 		j->p = p;
 		return jfail(j, "bad number");
 	}
 	if (*p == '0')
 		p++;
 	else
-		while (p < j->end && isdig((unsigned char)*p))
-			p++;
-	if (p < j->end && *p == '.') {
+		for (; p < end && isdig((unsigned char)*p); p++)
+			if (++digits <= 19)
+				m = 10 * m + (uint64_t)(*p - '0');
+	if (p < end && *p == '.') {
 		v->integer = 0;
 		p++;
-		if (p >= j->end || !isdig((unsigned char)*p)) {
+		if (p >= end || !isdig((unsigned char)*p)) {
 			j->p = p;
 			return jfail(j, "bad number");
 		}
-		while (p < j->end && isdig((unsigned char)*p))
-			p++;
+		/* Zeros ahead of the first other digit are not digits. */
+		for (; p < end && isdig((unsigned char)*p); p++) {
+			e--;
+			if ((m != 0 || *p != '0') && ++digits <= 19)
+				m = 10 * m + (uint64_t)(*p - '0');
+		}
 	}
-	if (p < j->end && (*p == 'e' || *p == 'E')) {
+	if (p < end && (*p == 'e' || *p == 'E')) {
 		v->integer = 0;
 		p++;
-		if (p < j->end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= j->end || !isdig((unsigned char)*p)) {
+		if (p < end && (*p == '+' || *p == '-'))
+			xneg = *p++ == '-';
+		if (p >= end || !isdig((unsigned char)*p)) {
 			j->p = p;
 			return jfail(j, "bad number");
 		}
-		while (p < j->end && isdig((unsigned char)*p))
-			p++;
+		for (; p < end && isdig((unsigned char)*p); p++)
+			if (x <= 1000)
+				x = 10 * x + (*p - '0');
+		e += xneg ? -x : x;
 	}
 	v->len = (size_t)(p - v->s);
 	j->p = p;
+	if (digits <= 19 && x <= 1000)
+		v->fast = num_value(m, e, neg, &v->num);
 	return 0;
 }
 
@@ -711,50 +732,17 @@ div_exact(uint64_t m, int k)
 #endif
 
 /*
- * The JSON number s (len bytes, valid) into *out when it is an integer
- * m < 2^53 times 10^e, |e| <= 22: m and 10^|e| are exact doubles, so
- * one multiplication or division rounds once, as strtod() does
- * (Clinger's fast path); or, with 128-bit integers, m < 2^64 of up to
- * 19 digits over 10^k, k <= 20 (div_exact()), which takes the 17
- * digits that a statistic is written with.  Returns 0 where strtod()
- * must do it.
+ * -m 10^e (neg) or m 10^e into *out when m < 2^53 and |e| <= 22: m and
+ * 10^|e| are exact doubles, so one multiplication or division rounds
+ * once, as strtod() does (Clinger's fast path); or, with 128-bit
+ * integers, m < 2^64 (up to 19 digits) over 10^k, k <= 20
+ * (div_exact()), which takes the 17 digits that a statistic is written
+ * with.  Returns 0 where strtod() must do it.
  */
 static int
-num_fast(const char *s, size_t len, double *out)
+num_value(uint64_t m, int e, int neg, double *out)
 {
-	const char *end = s + len;
-	uint64_t m = 0;
-	int neg = 0, digits = 0, e = 0, x = 0, xneg = 0;
-
-	if (s < end && *s == '-') {
-		neg = 1;
-		s++;
-	}
-	for (; s < end && *s >= '0' && *s <= '9'; s++)
-		if (m != 0 || *s != '0') {
-			if (++digits > 19)
-				return 0;
-			m = 10 * m + (uint64_t)(*s - '0');
-		}
-	if (s < end && *s == '.')
-		for (s++; s < end && *s >= '0' && *s <= '9'; s++) {
-			e--;
-			if (m != 0 || *s != '0') {
-				if (++digits > 19)
-					return 0;
-				m = 10 * m + (uint64_t)(*s - '0');
-			}
-		}
-	if (s < end && (*s == 'e' || *s == 'E')) {
-		s++;
-		if (s < end && (*s == '+' || *s == '-'))
-			xneg = *s++ == '-';
-		for (; s < end && *s >= '0' && *s <= '9'; s++)
-			if ((x = 10 * x + (*s - '0')) > 1000)
-				return 0;
-		e += xneg ? -x : x;
-	}
-	if (s != end || e < -22 || e > 22)
+	if (e < -22 || e > 22)
 		return 0;
 	if (m <= UINT64_C(1) << 53)
 		*out = e >= 0 ? (double)m * pow10_exact[e] :
@@ -791,8 +779,10 @@ get_num(const struct jval *v, const char *name, int nullable, double *out,
 		return coin_reason(errbuf, "\"%s\" is not a number", name);
 	if (v->len >= sizeof(buf))
 		return coin_reason(errbuf, "\"%s\" has too many digits", name);
-	if (num_fast(v->s, v->len, out))
+	if (v->fast) {
+		*out = v->num;
 		return 0;
+	}
 	memcpy(buf, v->s, v->len);
 	buf[v->len] = '\0';
 	if ((c = coin_c_locale()) != (locale_t)0) {

@@ -1232,7 +1232,39 @@ struct compute_arg {
 	struct coin_batch	*req;
 	struct coin_stat	*out;
 	size_t			 nout;
+	coin_stats_fn		*beside;	/* run while out[] is stored */
+	void			*beside_arg;
+	pthread_t		 btid;
+	int			 brun;		/* btid is to be joined */
 };
+
+static void *
+beside_main(void *arg)
+{
+	struct compute_arg *a = arg;
+
+	a->beside(a->out, a->nout, a->beside_arg);
+	return NULL;
+}
+
+/* Run beside() on out[], on the other core while the stats are stored. */
+static void
+beside_start(struct compute_arg *a)
+{
+	if (a->beside == NULL)
+		return;
+	a->brun = pthread_create(&a->btid, NULL, beside_main, a) == 0;
+	if (!a->brun)
+		a->beside(a->out, a->nout, a->beside_arg);
+}
+
+static void
+beside_join(struct compute_arg *a)
+{
+	if (a->brun)
+		pthread_join(a->btid, NULL);
+	a->brun = 0;
+}
 
 /*
  * Whether the state of the request at place i of a batch of n is due.
@@ -1334,6 +1366,8 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	size_t i, k, nkeep, mid = b->n;
 	int rc, two = 0;
 
+	/* Done again in a grown map: out[] is written anew. */
+	beside_join(a);
 	a->nout = 0;
 	memset(&h, 0, sizeof(h));
 	for (k = 0; k < b->n; k++)
@@ -1392,6 +1426,7 @@ compute_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 				keep[nkeep++] = a->out[i];
 		put = keep;
 	}
+	beside_start(a);
 	rc = coin_store_stats_put(s, txn, put, nkeep);
 	free(keep);
 out:
@@ -1403,6 +1438,15 @@ out:
 int
 coin_store_compute(struct coin_store *s, struct coin_batch *req,
     int64_t window, int population, struct coin_stat *out, size_t *nout)
+{
+	return coin_store_compute_beside(s, req, window, population, out,
+	    nout, NULL, NULL);
+}
+
+int
+coin_store_compute_beside(struct coin_store *s, struct coin_batch *req,
+    int64_t window, int population, struct coin_stat *out, size_t *nout,
+    coin_stats_fn *fn, void *arg)
 {
 	struct compute_arg a;
 	int rc;
@@ -1419,7 +1463,10 @@ coin_store_compute(struct coin_store *s, struct coin_batch *req,
 	a.c.population = population;
 	a.req = req;
 	a.out = out;
+	a.beside = fn;
+	a.beside_arg = arg;
 	rc = coin_store_write(s, compute_fn, &a);
+	beside_join(&a);
 	ctx_free(&a.c);
 	if (rc != 0)
 		return rc;
