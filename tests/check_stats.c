@@ -1224,6 +1224,101 @@ START_TEST(compute_commit_full)
 }
 END_TEST
 
+/* What the work beside the storing saw, each time it ran. */
+struct beside {
+	int		 calls;
+	int		 ended;		/* the last call returned */
+	size_t		 n;
+	uint64_t	 sum;
+};
+
+static uint64_t
+stats_sum(const struct coin_stat *st, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL, bits;
+	size_t i;
+	const char *p;
+
+	for (i = 0; i < n; i++) {
+		for (p = st[i].pair; *p != '\0'; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		memcpy(&bits, &st[i].stddev, sizeof(bits));
+		h = (h ^ bits ^ (uint64_t)st[i].n ^ (uint64_t)st[i].ts) *
+		    1099511628211ULL;
+	}
+	return h;
+}
+
+static void
+beside_fn(const struct coin_stat *st, size_t n, void *arg)
+{
+	struct beside *w = arg;
+
+	w->calls++;
+	w->ended = 0;
+	w->n = n;
+	w->sum = stats_sum(st, n);
+	w->ended = 1;
+}
+
+/*
+ * The work beside the storing (coinstddev formats its output there)
+ * sees the stats as they are returned, a pair with no tick among them:
+ * done again after each commit that found the map full, and over when
+ * the call returns.  A batch that is not stored still runs it, and
+ * returns none.
+ */
+START_TEST(beside_sees_last)
+{
+	static struct coin_stat out[COLLECT_MAX + 1];
+	struct coin_store *s;
+	struct coin_batch *b;
+	struct coin_tick t;
+	struct beside w;
+	size_t nout;
+	int m, rc;
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	for (m = 0; m < 3; m++) {
+		b = many_pairs(T0 + m * 60, m);
+		ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+		snprintf(t.pair, sizeof(t.pair), "zz/none");
+		t.ts = T0 + m * 60;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		memset(&w, 0, sizeof(w));
+		lmdb_hook_commit_full(0, (unsigned long)m);
+		rc = coin_store_compute_beside(s, b, 600, 0, out, &nout,
+		    beside_fn, &w);
+		lmdb_hook_stop();
+		coin_batch_free(b);
+		ck_assert_msg(rc == 0, "compute: %s", coin_strerror(rc));
+		ck_assert_uint_eq(lmdb_hook_commits(), (unsigned long)m + 1);
+		ck_assert_int_eq(w.calls, m + 1);
+		ck_assert_int_eq(w.ended, 1);
+		ck_assert_uint_eq(nout, COLLECT_MAX + 1);
+		ck_assert_uint_eq(w.n, nout);
+		ck_assert(w.sum == stats_sum(out, nout));
+		ck_assert_int_eq(out[nout - 1].n, 0);
+	}
+	/* The commits fail for good: it ran each time, nothing returned. */
+	b = many_pairs(T0 + 3 * 60, 3);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	memset(&w, 0, sizeof(w));
+	lmdb_hook_commit_full(0, LMDB_HOOK_EVER);
+	lmdb_hook_grow_fail(1);
+	rc = coin_store_compute_beside(s, b, 600, 0, out, &nout, beside_fn,
+	    &w);
+	lmdb_hook_stop();
+	coin_batch_free(b);
+	ck_assert_int_eq(rc, ENOMEM);
+	ck_assert_uint_eq(nout, 0);
+	ck_assert_uint_eq((unsigned long)w.calls, lmdb_hook_commits());
+	ck_assert_int_eq(w.ended, 1);
+	coin_store_close(s);
+}
+END_TEST
+
 Suite *
 stats_suite(void)
 {
@@ -1244,6 +1339,7 @@ stats_suite(void)
 	tcase_add_test(tc, state_at_kept);
 	tcase_add_test(tc, two_halves);
 	tcase_add_test(tc, two_halves_share);
+	tcase_add_test(tc, beside_sees_last);
 	tcase_add_test(tc, two_halves_error);
 	tcase_add_test(tc, two_halves_no_reader);
 	tcase_add_test(tc, two_halves_nomem);
