@@ -264,54 +264,87 @@ fail:
 /* ---- from stat records ---- */
 
 /*
- * The records are sorted through pointers: moving a pointer is cheaper
- * than moving a record of 280 bytes, and needs no copy of them all.
+ * The records are sorted through keys of 32 bytes that point to them:
+ * moving a key is cheaper than moving a record of 280 bytes, and the
+ * keys side by side stay in cache where the records would not.
  */
-static int
-rank_cmp(const void *a, const void *b)
-{
-	const struct coin_stat *x = *(const struct coin_stat *const *)a;
-	const struct coin_stat *y = *(const struct coin_stat *const *)b;
-	int xn = isnan(x->stddev), yn = isnan(y->stddev);
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	if (xn != yn)
-		return xn - yn;
-	if (!xn && x->stddev != y->stddev)
-		return x->stddev > y->stddev ? -1 : 1;
-	return strcmp(x->pair, y->pair);
-}
-
-/* For removing repeats: (ts, pair), the later record first. */
-struct rec {
-	struct coin_stat	st;
-	size_t			seq;
+struct rank_key {
+	int64_t			 ts;
+	double			 stddev;
+	int			 none;		/* stddev is null */
+	const struct coin_stat	*st;
 };
 
 static int
+rank_cmp(const void *a, const void *b)
+{
+	const struct rank_key *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if (x->none != y->none)
+		return x->none - y->none;
+	if (!x->none && x->stddev != y->stddev)
+		return x->stddev > y->stddev ? -1 : 1;
+	return strcmp(x->st->pair, y->st->pair);
+}
+
+/* st[0..n) in ranking order: ts, stddev descending (null last), pair. */
+static void
+rank_sort(const struct coin_stat **st, size_t n)
+{
+	struct rank_key *key = emalloc((n ? n : 1) * sizeof(*key));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		key[i].ts = st[i]->ts;
+		key[i].stddev = st[i]->stddev;
+		key[i].none = isnan(st[i]->stddev);
+		key[i].st = st[i];
+	}
+	qsort(key, n, sizeof(*key), rank_cmp);
+	for (i = 0; i < n; i++)
+		st[i] = key[i].st;
+	free(key);
+}
+
+/* For removing repeats: (ts, pair), the later record (in r[]) first. */
+static int
 dup_cmp(const void *a, const void *b)
 {
-	const struct rec *x = *(const struct rec *const *)a;
-	const struct rec *y = *(const struct rec *const *)b;
+	const struct coin_stat *x = *(const struct coin_stat *const *)a;
+	const struct coin_stat *y = *(const struct coin_stat *const *)b;
 	int c;
 
-	if (x->st.ts != y->st.ts)
-		return x->st.ts < y->st.ts ? -1 : 1;
-	if ((c = strcmp(x->st.pair, y->st.pair)) != 0)
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	if ((c = strcmp(x->pair, y->pair)) != 0)
 		return c;
-	return x->seq > y->seq ? -1 : x->seq < y->seq;
+	return x > y ? -1 : x < y;
 }
 
 static int
-read_stats(char **files, int nfiles, int strict, struct rec **recs,
+write_out(const char *buf, size_t len, void *arg)
+{
+	return out_write(buf, len, arg) != 0;
+}
+
+static void
+bad_line(const char *name, size_t lineno, const char *why, void *arg)
+{
+	int *status = arg;
+
+	warnx("%s:%zu: %s", name, lineno, why);
+	*status = worse(*status, EX_DATAERR);
+}
+
+static int
+read_stats(char **files, int nfiles, int strict, struct coin_stat **recs,
     size_t *nrec)
 {
 	struct coin_reader *rd;
-	struct rec *r = NULL;
-	size_t n = 0, cap = 0, len;
-	const char *line;
-	char why[COIN_ERRBUF];
+	struct coin_stat *r = NULL;
+	size_t n = 0, cap = 0;
 	int i, rc, status = 0;
 
 	for (i = 0; i < nfiles; i++) {
@@ -320,46 +353,22 @@ read_stats(char **files, int nfiles, int strict, struct rec **recs,
 			status = worse(status, EX_NOINPUT);
 			continue;
 		}
-		while ((rc = coin_reader_next(rd, &line, &len)) != 0) {
-			if (rc == EINTR)
-				continue;
-			if (rc != 1 && rc != COIN_ELONG && rc != COIN_ENUL) {
-				warnx("%s: %s", coin_reader_name(rd),
-				    coin_strerror(rc));
-				status = worse(status, EX_IOERR);
-				break;
-			}
-			if (rc == 1 && coin_line_blank(line, len))
-				continue;
-			if (n == cap) {
-				struct rec *nr;
-
-				cap = cap ? 2 * cap : 1024;
-				if ((nr = realloc(r, cap * sizeof(*r))) == NULL)
-					err(EX_SOFTWARE, "realloc");
-				r = nr;
-			}
-			if (rc != 1)
-				snprintf(why, sizeof(why), "%s",
-				    coin_strerror(rc));
-			if (rc != 1 || coin_stat_parse(line, len, now_secs(),
-			    &r[n].st, why) != 0) {
-				warnx("%s:%zu: %s", coin_reader_name(rd),
-				    coin_reader_lineno(rd), why);
-				status = worse(status, EX_DATAERR);
-				if (strict) {
-					/* Nothing ranked after it. */
-					coin_reader_close(rd);
-					*recs = r;
-					*nrec = 0;
-					return status;
-				}
-				continue;
-			}
-			r[n].seq = n;
-			n++;
+		rc = coin_stats_read(rd, strict, bad_line, &status, &r, &n,
+		    &cap);
+		if (rc == COIN_ENOMEM)
+			errx(EX_SOFTWARE, "%s: %s", coin_reader_name(rd),
+			    coin_strerror(rc));
+		if (rc != 0 && rc != COIN_EBADREC) {
+			warnx("%s: %s", coin_reader_name(rd),
+			    coin_strerror(rc));
+			status = worse(status, EX_IOERR);
 		}
 		coin_reader_close(rd);
+		if (rc == COIN_EBADREC) {
+			/* Nothing ranked after it. */
+			n = 0;
+			break;
+		}
 	}
 	*recs = r;
 	*nrec = n;
@@ -371,9 +380,9 @@ from_records(struct out *w, char **files, int nfiles)
 {
 	const struct opts *o = w->o;
 	const struct coin_stat **st;
-	struct rec *r, **by;
+	struct coin_stat *r, **by;
 	size_t n, i, j, k, start;
-	int found = 0;
+	int found = 0, rc;
 
 	w->status = read_stats(files, nfiles, o->strict, &r, &n);
 	by = emalloc((n ? n : 1) * sizeof(*by));
@@ -390,11 +399,18 @@ from_records(struct out *w, char **files, int nfiles)
 	if (i < n)
 		qsort(by, n, sizeof(*by), dup_cmp);
 	for (i = 0, k = 0; i < n; i++)
-		if (i == 0 || by[i]->st.ts != by[i - 1]->st.ts ||
-		    strcmp(by[i]->st.pair, by[i - 1]->st.pair) != 0)
-			st[k++] = &by[i]->st;
+		if (i == 0 || by[i]->ts != by[i - 1]->ts ||
+		    strcmp(by[i]->pair, by[i - 1]->pair) != 0)
+			st[k++] = by[i];
 	free(by);
-	qsort(st, k, sizeof(*st), rank_cmp);
+	rank_sort(st, k);
+	if (!o->table && o->pair == NULL && o->top == 0) {
+		/* All of them: formatted on two cores. */
+		rc = coin_ranks_write(st, k, write_out, &w->status);
+		if (rc == COIN_ENOMEM)
+			errx(EX_SOFTWARE, "%s", coin_strerror(rc));
+		goto out;
+	}
 	/* Each ts is a ranking of its own. */
 	for (start = 0; start < k; start = j) {
 		for (j = start; j < k && st[j]->ts == st[start]->ts; j++)

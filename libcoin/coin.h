@@ -136,6 +136,34 @@ int	coin_reader_ready(struct coin_reader *r, int wait_ms);
 /* Close r (not standard input's descriptor) and free it. */
 void	coin_reader_close(struct coin_reader *r);
 
+/* Told of a line that is not a record: where, and what is wrong. */
+typedef void	coin_badline_fn(const char *name, size_t lineno,
+		    const char *why, void *arg);
+
+/*
+ * Read the stat records of r to its end onto (*out, *n, *cap), grown
+ * with realloc(), in input order, parsed on two cores; blank lines are
+ * skipped, and each other line that is not a stat record goes to bad()
+ * in input order.  Returns 0; COIN_EBADREC when strict stopped at the
+ * first bad line (later records not added); COIN_ENOMEM; or a read
+ * error, after the records before it were added.
+ */
+int	coin_stats_read(struct coin_reader *r, int strict,
+	    coin_badline_fn *bad, void *arg, struct coin_stat **out,
+	    size_t *n, size_t *cap);
+
+/* Where formatted output goes: 0, or nonzero to stop. */
+typedef int	coin_out_fn(const char *buf, size_t len, void *arg);
+
+/*
+ * The rank records of st[0..n), in ts order and in rank order within a
+ * ts (each ts a ranking of its own: ranks from 1, of as many as have
+ * that ts), formatted on two cores and handed to out() in order.
+ * Returns 0, out()'s nonzero value, or COIN_ENOMEM.
+ */
+int	coin_ranks_write(const struct coin_stat *const *st, size_t n,
+	    coin_out_fn *out, void *arg);
+
 /* ------------------------------------------------------------------ */
 /* Durations and times (contract section 2). */
 

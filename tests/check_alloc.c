@@ -301,6 +301,67 @@ START_TEST(reader)
 }
 END_TEST
 
+static void
+count_bad(const char *name, size_t lineno, const char *why, void *arg)
+{
+	(void)name;
+	(void)lineno;
+	(void)why;
+	++*(size_t *)arg;
+}
+
+/*
+ * Stats read on two cores (chunks, their text, the reasons of bad
+ * lines, the helper thread, the records' array): out of memory at any
+ * of them, ENOMEM and nothing kept; or a helper that cannot start, and
+ * the chunks all parsed here.
+ */
+START_TEST(stats_read)
+{
+	char path[96];
+	struct coin_reader *r;
+	struct coin_stat *st;
+	unsigned long n;
+	size_t i, nst, cap, bad, helpless = 0;
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/stats", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	for (i = 0; i < 1500; i++)
+		fprintf(f, i % 500 == 7 ? "bad %zu\n" : "{\"pair\":\"p%zu/usd\","
+		    "\"ts\":1732521600,\"window\":60,\"n\":1,\"mean\":1,"
+		    "\"stddev\":null,\"min\":1,\"max\":1,\"last\":1}\n", i);
+	ck_assert_int_eq(fclose(f), 0);
+	for (n = 1;; n++) {
+		st = NULL;
+		nst = cap = bad = 0;
+		alloc_hook_start(n);
+		if ((rc = coin_reader_open(&r, path)) == 0) {
+			rc = coin_stats_read(r, 0, count_bad, &bad, &st, &nst,
+			    &cap);
+			coin_reader_close(r);
+		}
+		free(st);
+		if (!round_end(n, "stats_read"))
+			break;
+		if (rc == 0) {
+			/* The helper did not start: all parsed here. */
+			ck_assert_uint_eq(nst, 1497);
+			ck_assert_uint_eq(bad, 3);
+			helpless++;
+		} else
+			is_enomem(rc, n, "stats_read");
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(nst, 1497);
+	ck_assert_uint_eq(bad, 3);
+	ck_assert_uint_ge(helpless, 1);
+	/* The reader, 6 chunks, 3 reasons, the records, the helper. */
+	ck_assert_uint_ge(n, 14);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* The batch: adds that grow its arrays, its sort, truncation. */
 
@@ -665,6 +726,7 @@ alloc_suite(void)
 	tcase_add_test(tc, no_c_locale);
 	tcase_add_test(tc, no_c_locale_wide_mark);
 	tcase_add_test(tc, reader);
+	tcase_add_test(tc, stats_read);
 	tcase_add_test(tc, batch);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("store");

@@ -157,6 +157,122 @@ START_TEST(ready_pipe)
 }
 END_TEST
 
+/* A file of n lines: stats, every line in bad[] not one, some blank. */
+static void
+stats_file(size_t n, const size_t *bad, size_t nbad)
+{
+	FILE *f = fopen(path, "wb");
+	size_t i, k;
+
+	ck_assert_ptr_nonnull(f);
+	for (i = 1; i <= n; i++) {
+		for (k = 0; k < nbad && bad[k] != i; k++)
+			continue;
+		if (k < nbad && i % 3 == 2) {
+			fprintf(f, "%zu", i);
+			fputc('\0', f);
+			fputc('\n', f);
+		} else if (k < nbad)
+			fprintf(f, i % 3 == 0 ? "{\"pair\":\"p%zu/usd\"}\n" :
+			    "[%zu]\n", i);
+		else if (i % 97 == 0)
+			fputs(" \t\n", f);
+		else
+			fprintf(f, "{\"pair\":\"p%zu/usd\",\"ts\":1732521600,"
+			    "\"window\":60,\"n\":2,\"mean\":%zu.5,"
+			    "\"stddev\":0.25,\"min\":1,\"max\":%zu,"
+			    "\"last\":2}\n", i, i, i + 1);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+struct bads {
+	size_t	 n;
+	size_t	 lineno[16];
+	char	 why[16][COIN_ERRBUF];
+};
+
+static void
+bad_fn(const char *name, size_t lineno, const char *why, void *arg)
+{
+	struct bads *b = arg;
+
+	ck_assert_str_eq(name, path);
+	if (b->n < 16) {
+		b->lineno[b->n] = lineno;
+		snprintf(b->why[b->n], COIN_ERRBUF, "%s", why);
+	}
+	b->n++;
+}
+
+/*
+ * Stats read on two cores come out in input order, the bad lines told
+ * in order with their numbers and reasons, in chunks parsed here and
+ * by the helper alike; with strict, the reading stops at the first.
+ */
+START_TEST(stats_in_order)
+{
+	static const size_t bad[] = { 2, 255, 256, 257, 700, 1023, 1024,
+	    2999 };
+	struct coin_reader *r;
+	struct coin_stat *st = NULL;
+	struct bads b;
+	size_t n = 0, cap = 0, i, k, want, line;
+	char pair[32];
+	int rc;
+
+	stats_file(3000, bad, 8);
+	ck_assert_int_eq(coin_reader_open(&r, path), 0);
+	memset(&b, 0, sizeof(b));
+	rc = coin_stats_read(r, 0, bad_fn, &b, &st, &n, &cap);
+	coin_reader_close(r);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(b.n, 8);
+	for (k = 0; k < 8; k++) {
+		ck_assert_uint_eq(b.lineno[k], bad[k]);
+		ck_assert_str_eq(b.why[k], bad[k] % 3 == 0 ? "missing \"ts\"" :
+		    bad[k] % 3 == 1 ? "not a JSON object" :
+		    coin_strerror(COIN_ENUL));
+	}
+	want = 3000 - 8 - 3000 / 97;
+	ck_assert_uint_eq(n, want);
+	for (i = 0, line = 1; i < n; i++, line++) {
+		for (;;) {
+			for (k = 0; k < 8 && bad[k] != line; k++)
+				continue;
+			if (k == 8 && line % 97 != 0)
+				break;
+			line++;
+		}
+		snprintf(pair, sizeof(pair), "p%zu/usd", line);
+		ck_assert_str_eq(st[i].pair, pair);
+		ck_assert(st[i].mean == (double)line + 0.5);
+		ck_assert(st[i].max == (double)(line + 1));
+	}
+	/* Strict: the records before the first bad line, it alone told. */
+	ck_assert_int_eq(coin_reader_open(&r, path), 0);
+	memset(&b, 0, sizeof(b));
+	n = 0;
+	rc = coin_stats_read(r, 1, bad_fn, &b, &st, &n, &cap);
+	coin_reader_close(r);
+	ck_assert_int_eq(rc, COIN_EBADREC);
+	ck_assert_uint_eq(b.n, 1);
+	ck_assert_uint_eq(b.lineno[0], 2);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(st[0].pair, "p1/usd");
+	free(st);
+	/* Nothing but blank lines, or nothing: no record, no complaint. */
+	put(" \n\n", 3);
+	ck_assert_int_eq(coin_reader_open(&r, path), 0);
+	st = NULL;
+	n = cap = 0;
+	ck_assert_int_eq(coin_stats_read(r, 0, bad_fn, &b, &st, &n, &cap), 0);
+	coin_reader_close(r);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(st);
+}
+END_TEST
+
 Suite *
 reader_suite(void)
 {
@@ -168,6 +284,7 @@ reader_suite(void)
 	tcase_add_test(tc, nul_and_long);
 	tcase_add_test(tc, open_fails);
 	tcase_add_test(tc, ready_pipe);
+	tcase_add_test(tc, stats_in_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
