@@ -273,6 +273,80 @@ START_TEST(stats_in_order)
 }
 END_TEST
 
+struct sink {
+	char	*buf;
+	size_t	 len;
+	int	 calls;
+	int	 stop;	/* return this on the first call */
+};
+
+static int
+sink_out(const char *buf, size_t len, void *arg)
+{
+	struct sink *k = arg;
+
+	k->calls++;
+	ck_assert_ptr_nonnull(k->buf = realloc(k->buf, k->len + len + 1));
+	memcpy(k->buf + k->len, buf, len);
+	k->len += len;
+	k->buf[k->len] = '\0';
+	return k->stop;
+}
+
+/*
+ * Rank records formatted on two cores: each ts a ranking of its own,
+ * one of them across the halves, as one after the other would write
+ * them; out() stopping stops it, with out()'s value.
+ */
+START_TEST(ranks_two_cores)
+{
+	enum { N = 1500 };
+	static struct coin_stat st[N];
+	static const struct coin_stat *sp[N];
+	static const size_t group[] = { 700, 1, 799 };
+	char *want, *p;
+	struct sink k;
+	size_t i, g, at, wlen = 0;
+
+	ck_assert_ptr_nonnull(want = malloc(N * COIN_RECBUF));
+	for (i = at = g = 0; i < N; i++) {
+		if (i == at + group[g])
+			at += group[g++];
+		snprintf(st[i].pair, sizeof(st[i].pair), "p%zu/usd", i);
+		st[i].ts = 1732521600 + 60 * (int64_t)g;
+		st[i].window = 3600;
+		st[i].n = 60;
+		st[i].mean = st[i].min = st[i].max = st[i].last = 1;
+		st[i].stddev = (double)(N - i) / 7;
+		sp[i] = &st[i];
+		wlen += coin_rank_format(i - at + 1, group[g], &st[i],
+		    want + wlen);
+	}
+	memset(&k, 0, sizeof(k));
+	ck_assert_int_eq(coin_ranks_write(sp, N, sink_out, &k), 0);
+	ck_assert_int_eq(k.calls, 2);
+	ck_assert_uint_eq(k.len, wlen);
+	ck_assert(memcmp(k.buf, want, wlen) == 0);
+	/* Few: one call, from this core. */
+	k.len = 0;
+	k.calls = 0;
+	ck_assert_int_eq(coin_ranks_write(sp, 3, sink_out, &k), 0);
+	ck_assert_int_eq(k.calls, 1);
+	ck_assert_ptr_nonnull(p = strchr(k.buf, '\n'));
+	ck_assert_int_eq(strncmp(k.buf, "{\"rank\":1,\"of\":3,", 17), 0);
+	/* Stopped by out(): its value, the second half not handed on. */
+	k.len = 0;
+	k.calls = 0;
+	k.stop = 7;
+	ck_assert_int_eq(coin_ranks_write(sp, N, sink_out, &k), 7);
+	ck_assert_int_eq(k.calls, 1);
+	ck_assert_int_eq(coin_ranks_write(sp, 0, sink_out, &k), 0);
+	ck_assert_int_eq(k.calls, 1);
+	free(k.buf);
+	free(want);
+}
+END_TEST
+
 Suite *
 reader_suite(void)
 {
@@ -285,6 +359,7 @@ reader_suite(void)
 	tcase_add_test(tc, open_fails);
 	tcase_add_test(tc, ready_pipe);
 	tcase_add_test(tc, stats_in_order);
+	tcase_add_test(tc, ranks_two_cores);
 	suite_add_tcase(s, tc);
 	return s;
 }
