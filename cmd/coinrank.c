@@ -264,47 +264,29 @@ fail:
 /* ---- from stat records ---- */
 
 /*
- * The records are sorted through keys of 32 bytes that point to them:
- * moving a key is cheaper than moving a record of 280 bytes, and the
- * keys side by side stay in cache where the records would not.
+ * st[0..n) in ranking order: ts, stddev descending (null last), pair;
+ * sorted through keys of 32 bytes, side by side, that point to them.
  */
-struct rank_key {
-	int64_t			 ts;
-	double			 stddev;
-	int			 none;		/* stddev is null */
-	const struct coin_stat	*st;
-};
-
-static int
-rank_cmp(const void *a, const void *b)
-{
-	const struct rank_key *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	if (x->none != y->none)
-		return x->none - y->none;
-	if (!x->none && x->stddev != y->stddev)
-		return x->stddev > y->stddev ? -1 : 1;
-	return strcmp(x->st->pair, y->st->pair);
-}
-
-/* st[0..n) in ranking order: ts, stddev descending (null last), pair. */
 static void
 rank_sort(const struct coin_stat **st, size_t n)
 {
-	struct rank_key *key = emalloc((n ? n : 1) * sizeof(*key));
+	struct coin_sortkey *key = emalloc((n ? n : 1) * sizeof(*key));
+	uint64_t bits;
+	double sd;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		key[i].ts = st[i]->ts;
-		key[i].stddev = st[i]->stddev;
-		key[i].none = isnan(st[i]->stddev);
-		key[i].st = st[i];
+		key[i].hi = (uint64_t)st[i]->ts ^ (UINT64_C(1) << 63);
+		/* Bits of a double >= 0 grow with it: the greatest first. */
+		sd = st[i]->stddev == 0 ? 0 : st[i]->stddev;
+		memcpy(&bits, &sd, sizeof(bits));
+		key[i].lo = isnan(sd) ? UINT64_MAX : UINT64_MAX - 1 - bits;
+		key[i].name = st[i]->pair;
+		key[i].p = st[i];
 	}
-	qsort(key, n, sizeof(*key), rank_cmp);
+	coin_sortkeys(key, n);
 	for (i = 0; i < n; i++)
-		st[i] = key[i].st;
+		st[i] = key[i].p;
 	free(key);
 }
 

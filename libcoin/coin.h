@@ -368,6 +368,20 @@ int	coin_store_compute_beside(struct coin_store *s,
 int	coin_store_compute_all(struct coin_store *s, int64_t ts,
 	    int64_t window, int population, coin_stat_fn *fn, void *arg);
 
+/* A record's place in an order: hi, then lo, then name (strcmp()). */
+struct coin_sortkey {
+	uint64_t	 hi;
+	uint64_t	 lo;
+	const char	*name;
+	const void	*p;		/* the record */
+};
+
+/*
+ * Sort k[0..n) into that order: a radix sort on hi and lo, in time
+ * linear in n (qsort() for a few, or when memory is short).
+ */
+void	coin_sortkeys(struct coin_sortkey *k, size_t n);
+
 /* What --stats reports. */
 struct coin_storeinfo {
 	uint64_t ticks;

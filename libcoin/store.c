@@ -1308,26 +1308,6 @@ count_add(struct coin_store *s, MDB_txn *txn, int64_t ts, int64_t delta)
 	return mdb_put(txn, s->counts, &k, &v, 0);
 }
 
-/* A stat's place in key order: ts, then stddev descending, then pair. */
-struct stat_order {
-	int64_t			 ts;
-	uint64_t		 code;		/* stddev_code() */
-	const struct coin_stat	*st;
-};
-
-/* The codes side by side: the sort reads 24 bytes a stat, not 150. */
-static int
-order_cmp(const void *a, const void *b)
-{
-	const struct stat_order *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	if (x->code != y->code)
-		return x->code < y->code ? -1 : 1;
-	return strcmp(x->st->pair, y->st->pair);
-}
-
 /*
  * The index and counts of n stats, in the order given (a batch's, by
  * pair: its index keys are side by side): a stat computed again drops
@@ -1408,7 +1388,7 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 	MDB_cursor *sc;
 	MDB_val k, v;
 	int64_t latest = 0;
-	struct stat_order one, *order = &one;
+	struct coin_sortkey one, *order = &one;
 	size_t i;
 	int rc;
 
@@ -1426,12 +1406,14 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 	if (n > 1 && (n > SIZE_MAX / sizeof(*order) ||
 	    (order = malloc(n * sizeof(*order))) == NULL))
 		return COIN_ENOMEM;
+	/* Key order: ts (its sign bit flipped), stddev's code, pair. */
 	for (i = 0; i < n; i++) {
-		order[i].ts = st[i].ts;
-		order[i].code = stddev_code(st[i].stddev);
-		order[i].st = &st[i];
+		order[i].hi = (uint64_t)st[i].ts ^ (UINT64_C(1) << 63);
+		order[i].lo = stddev_code(st[i].stddev);
+		order[i].name = st[i].pair;
+		order[i].p = &st[i];
 	}
-	qsort(order, n, sizeof(*order), order_cmp);
+	coin_sortkeys(order, n);
 	if ((rc = mdb_cursor_open(txn, s->stats, &sc)) != 0) {
 		if (order != &one)
 			free(order);
@@ -1440,7 +1422,7 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 	if ((rc = tail_key_get(sc, &last)) != 0)
 		n = 0;
 	for (i = 0; i < n; i++) {
-		const struct coin_stat *x = order[i].st;
+		const struct coin_stat *x = order[i].p;
 
 		k.mv_data = kb;
 		k.mv_size = coin_statkey_encode(x->ts, x->stddev, x->pair,

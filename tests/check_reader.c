@@ -347,6 +347,64 @@ START_TEST(ranks_two_cores)
 }
 END_TEST
 
+static int
+sortkey_cmp(const void *a, const void *b)
+{
+	const struct coin_sortkey *x = a, *y = b;
+
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * The radix sort orders as a comparison would: hi, lo, then the name;
+ * keys that differ in every byte, in the top one only, in the low ones
+ * (times a minute apart), or not at all (their passes skipped), and
+ * runs of equal integers; a few go by qsort().
+ */
+START_TEST(sortkeys_order)
+{
+	enum { N = 5000 };
+	static struct coin_sortkey k[N], want[N];
+	static char names[N][8];
+	static const size_t sizes[] = { 0, 1, 2, 255, 256, 257, 4999, N };
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	size_t i, z, n;
+	int mode;
+
+	for (mode = 0; mode < 4; mode++)
+		for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
+			n = sizes[z];
+			for (i = 0; i < n; i++) {
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				snprintf(names[i], sizeof(names[i]), "n%zu",
+				    (size_t)(x % 97));
+				k[i].hi = mode == 0 ? x * 0xff51afd7ed558ccdULL :
+				    mode == 1 ? UINT64_C(1) << 63 | 1796132280 :
+				    mode == 2 ? x >> 62 :
+				    UINT64_C(1) << 63 | (1796132280 + 60 * (x % 300));
+				k[i].lo = mode == 2 ? (x >> 40) % 3 :
+				    (x >> 8) % 50000 << 20;
+				k[i].name = names[i];
+				k[i].p = &names[i];
+			}
+			memcpy(want, k, n * sizeof(*k));
+			qsort(want, n, sizeof(*want), sortkey_cmp);
+			coin_sortkeys(k, n);
+			for (i = 0; i < n; i++)
+				ck_assert_msg(sortkey_cmp(&k[i], &want[i]) == 0 &&
+				    k[i].p == (const void *)k[i].name,
+				    "mode %d, %zu keys: key %zu out of order",
+				    mode, n, i);
+		}
+}
+END_TEST
+
 Suite *
 reader_suite(void)
 {
@@ -360,6 +418,7 @@ reader_suite(void)
 	tcase_add_test(tc, ready_pipe);
 	tcase_add_test(tc, stats_in_order);
 	tcase_add_test(tc, ranks_two_cores);
+	tcase_add_test(tc, sortkeys_order);
 	suite_add_tcase(s, tc);
 	return s;
 }
