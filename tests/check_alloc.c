@@ -329,9 +329,10 @@ START_TEST(stats_read)
 	snprintf(path, sizeof(path), "%s/stats", dir);
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	for (i = 0; i < 1500; i++)
-		fprintf(f, i % 500 == 7 ? "bad %zu\n" : "{\"pair\":\"p%zu/usd\","
-		    "\"ts\":1732521600,\"window\":60,\"n\":1,\"mean\":1,"
-		    "\"stddev\":null,\"min\":1,\"max\":1,\"last\":1}\n", i);
+		fprintf(f, i % 500 == 7 ? "bad %zu\n" :
+		    "{\"pair\":\"p%zu/usd\",\"ts\":1732521600,\"window\":60,"
+		    "\"n\":1,\"mean\":1,\"stddev\":null,\"min\":1,\"max\":1,"
+		    "\"last\":1}\n", i);
 	ck_assert_int_eq(fclose(f), 0);
 	for (n = 1;; n++) {
 		st = NULL;

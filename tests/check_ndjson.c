@@ -921,7 +921,8 @@ same_stat(const struct coin_stat *a, const struct coin_stat *b)
 START_TEST(canon_same)
 {
 	static const char *const ticks[] = {
-		"{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,\"price\":97312.41}",
+		"{\"pair\":\"bitcoin/usd\",\"ts\":1732521600,"
+		    "\"price\":97312.41}",
 		"{\"pair\":\"a\\u002fb\",\"ts\":1732521600,\"price\":1e-08}",
 		"{\"pair\":\"a/b\",\"ts\":\"2024-11-25T08:00:00Z\","
 		    "\"price\":0.1234567890123456789012}",
@@ -931,7 +932,8 @@ START_TEST(canon_same)
 		"{\"pair\":\"a/b\",\"ts\":17325216.5,\"price\":1}",
 		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":[1]}",
 		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"price\":2}",
-		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,\"pair\":\"c/d\"}",
+		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1,"
+		    "\"pair\":\"c/d\"}",
 		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1}}",
 		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1}x",
 		"{\"pair\":\"a/b\",\"ts\":1732521600,\"price\":1",
@@ -946,7 +948,8 @@ START_TEST(canon_same)
 		    "\"stddev\":0.15469574994300025,\"min\":3.3572853,"
 		    "\"max\":3.9467651,\"last\":3.7324323}",
 		"{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":1,"
-		    "\"mean\":2,\"stddev\":null,\"min\":2,\"max\":2,\"last\":2}",
+		    "\"mean\":2,\"stddev\":null,\"min\":2,\"max\":2,"
+		    "\"last\":2}",
 		"{\"pair\":\"a/b\",\"ts\":1732521600,\"window\":60,\"n\":1,"
 		    "\"mean\":2,\"stddev\":null,\"min\":2,\"max\":2,\"last\":2,"
 		    "\"n\":3}",

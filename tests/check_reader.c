@@ -359,6 +359,32 @@ sortkey_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* n keys with names: keys that differ as mode says (see below). */
+static void
+sortkeys_fill(struct coin_sortkey *k, char (*names)[8], size_t n, int mode,
+    uint64_t *x)
+{
+	static const uint64_t T = 1796132280;
+	size_t i;
+	uint64_t r;
+
+	for (i = 0; i < n; i++) {
+		r = *x;
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		*x = r;
+		snprintf(names[i], 8, "n%zu", (size_t)(r % 97));
+		k[i].hi = mode == 0 ? r * 0xff51afd7ed558ccdULL :
+		    mode == 1 ? UINT64_C(1) << 63 | T :
+		    mode == 2 ? r >> 62 :
+		    UINT64_C(1) << 63 | (T + 60 * (r % 300));
+		k[i].lo = mode == 2 ? (r >> 40) % 3 : (r >> 8) % 50000 << 20;
+		k[i].name = names[i];
+		k[i].p = &names[i];
+	}
+}
+
 /*
  * The radix sort orders as a comparison would: hi, lo, then the name;
  * keys that differ in every byte, in the top one only, in the low ones
@@ -378,27 +404,13 @@ START_TEST(sortkeys_order)
 	for (mode = 0; mode < 4; mode++)
 		for (z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++) {
 			n = sizes[z];
-			for (i = 0; i < n; i++) {
-				x ^= x << 13;
-				x ^= x >> 7;
-				x ^= x << 17;
-				snprintf(names[i], sizeof(names[i]), "n%zu",
-				    (size_t)(x % 97));
-				k[i].hi = mode == 0 ? x * 0xff51afd7ed558ccdULL :
-				    mode == 1 ? UINT64_C(1) << 63 | 1796132280 :
-				    mode == 2 ? x >> 62 :
-				    UINT64_C(1) << 63 | (1796132280 + 60 * (x % 300));
-				k[i].lo = mode == 2 ? (x >> 40) % 3 :
-				    (x >> 8) % 50000 << 20;
-				k[i].name = names[i];
-				k[i].p = &names[i];
-			}
+			sortkeys_fill(k, names, n, mode, &x);
 			memcpy(want, k, n * sizeof(*k));
 			qsort(want, n, sizeof(*want), sortkey_cmp);
 			coin_sortkeys(k, n);
 			for (i = 0; i < n; i++)
-				ck_assert_msg(sortkey_cmp(&k[i], &want[i]) == 0 &&
-				    k[i].p == (const void *)k[i].name,
+				ck_assert_msg(sortkey_cmp(&k[i], &want[i]) ==
+				    0 && k[i].p == (const void *)k[i].name,
 				    "mode %d, %zu keys: key %zu out of order",
 				    mode, n, i);
 		}
