@@ -1143,6 +1143,10 @@ coin_double_format(double d, char *buf)
 	return (size_t)n;
 }
 
+/* put_str() of a string literal: its length known, no strlen(). */
+#define PUT_LIT(buf, n, lit) \
+	(memcpy((buf) + (n), (lit), sizeof(lit) - 1), (n) + sizeof(lit) - 1)
+
 static size_t
 put_str(char *buf, size_t n, const char *s)
 {
@@ -1185,13 +1189,13 @@ coin_tick_format(const struct coin_tick *t, char *buf)
 {
 	size_t n = 0;
 
-	n = put_str(buf, n, "{\"pair\":\"");
+	n = PUT_LIT(buf, n, "{\"pair\":\"");
 	n = put_str(buf, n, t->pair);
-	n = put_str(buf, n, "\",\"ts\":");
+	n = PUT_LIT(buf, n, "\",\"ts\":");
 	n = put_i64(buf, n, t->ts);
-	n = put_str(buf, n, ",\"price\":");
+	n = PUT_LIT(buf, n, ",\"price\":");
 	n = put_num(buf, n, t->price);
-	n = put_str(buf, n, "}\n");
+	n = PUT_LIT(buf, n, "}\n");
 	buf[n] = '\0';
 	return n;
 }
@@ -1200,25 +1204,25 @@ coin_tick_format(const struct coin_tick *t, char *buf)
 static size_t
 put_stat(char *buf, size_t n, const struct coin_stat *s)
 {
-	n = put_str(buf, n, "\"pair\":\"");
+	n = PUT_LIT(buf, n, "\"pair\":\"");
 	n = put_str(buf, n, s->pair);
-	n = put_str(buf, n, "\",\"ts\":");
+	n = PUT_LIT(buf, n, "\",\"ts\":");
 	n = put_i64(buf, n, s->ts);
-	n = put_str(buf, n, ",\"window\":");
+	n = PUT_LIT(buf, n, ",\"window\":");
 	n = put_i64(buf, n, s->window);
-	n = put_str(buf, n, ",\"n\":");
+	n = PUT_LIT(buf, n, ",\"n\":");
 	n = put_i64(buf, n, s->n);
-	n = put_str(buf, n, ",\"mean\":");
+	n = PUT_LIT(buf, n, ",\"mean\":");
 	n = put_num(buf, n, s->mean);
-	n = put_str(buf, n, ",\"stddev\":");
+	n = PUT_LIT(buf, n, ",\"stddev\":");
 	n = put_num(buf, n, s->stddev);
-	n = put_str(buf, n, ",\"min\":");
+	n = PUT_LIT(buf, n, ",\"min\":");
 	n = put_num(buf, n, s->min);
-	n = put_str(buf, n, ",\"max\":");
+	n = PUT_LIT(buf, n, ",\"max\":");
 	n = put_num(buf, n, s->max);
-	n = put_str(buf, n, ",\"last\":");
+	n = PUT_LIT(buf, n, ",\"last\":");
 	n = put_num(buf, n, s->last);
-	n = put_str(buf, n, "}\n");
+	n = PUT_LIT(buf, n, "}\n");
 	buf[n] = '\0';
 	return n;
 }
@@ -1226,7 +1230,7 @@ put_stat(char *buf, size_t n, const struct coin_stat *s)
 size_t
 coin_stat_format(const struct coin_stat *s, char *buf)
 {
-	return put_stat(buf, put_str(buf, 0, "{"), s);
+	return put_stat(buf, PUT_LIT(buf, 0, "{"), s);
 }
 
 size_t
@@ -1235,10 +1239,10 @@ coin_rank_format(uint64_t rank, uint64_t of, const struct coin_stat *s,
 {
 	size_t n = 0;
 
-	n = put_str(buf, n, "{\"rank\":");
+	n = PUT_LIT(buf, n, "{\"rank\":");
 	n = put_i64(buf, n, (int64_t)rank);
-	n = put_str(buf, n, ",\"of\":");
+	n = PUT_LIT(buf, n, ",\"of\":");
 	n = put_i64(buf, n, (int64_t)of);
-	n = put_str(buf, n, ",");
+	n = PUT_LIT(buf, n, ",");
 	return put_stat(buf, n, s);
 }
