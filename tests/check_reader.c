@@ -261,6 +261,17 @@ START_TEST(stats_in_order)
 	ck_assert_uint_eq(n, 1);
 	ck_assert_str_eq(st[0].pair, "p1/usd");
 	free(st);
+	/* A read that fails: its error, after what was read before it. */
+	ck_assert_int_eq(coin_reader_open(&r, "/"), 0);
+	st = NULL;
+	n = cap = 0;
+	memset(&b, 0, sizeof(b));
+	ck_assert_int_eq(coin_stats_read(r, 0, bad_fn, &b, &st, &n, &cap),
+	    EISDIR);
+	coin_reader_close(r);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(b.n, 0);
+	free(st);
 	/* Nothing but blank lines, or nothing: no record, no complaint. */
 	put(" \n\n", 3);
 	ck_assert_int_eq(coin_reader_open(&r, path), 0);
