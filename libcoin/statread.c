@@ -121,7 +121,10 @@ helper_main(void *arg)
 	return NULL;
 }
 
-/* Parse c here or hand it to the helper (started on the first). */
+/*
+ * Parse c here, or hand it to the helper: every other chunk, from the
+ * second (the helper starts then: one chunk's input needs no thread).
+ */
 static void
 dispatch(struct statread *r, struct chunk *c)
 {
