@@ -27,10 +27,8 @@ struct opts {
 
 /* The records of a batch's stats, written while they are stored. */
 struct text {
-	char			*buf;
-	size_t			 len;
-	size_t			 cap;
-	int			 ok;		/* buf holds them all */
+	struct coin_text	 t;
+	int			 ok;		/* t holds them all */
 };
 
 struct run {
@@ -75,26 +73,8 @@ static void
 format_beside(const struct coin_stat *st, size_t n, void *arg)
 {
 	struct text *t = arg;
-	size_t i;
-	char *nb;
 
-	t->len = 0;
-	t->ok = 0;
-	for (i = 0; i < n; i++) {
-		if (st[i].n == 0)
-			continue;
-		if (t->cap - t->len < COIN_RECBUF) {
-			size_t ncap = t->cap ? 2 * t->cap : 64 * COIN_RECBUF;
-
-			if (ncap < t->cap || (nb = realloc(t->buf, ncap)) ==
-			    NULL)
-				return;
-			t->buf = nb;
-			t->cap = ncap;
-		}
-		t->len += coin_stat_format(&st[i], t->buf + t->len);
-	}
-	t->ok = 1;
+	t->ok = coin_stats_text(st, n, &t->t) == 0;
 }
 
 /* Compute, store and print the pending requests. */
@@ -127,7 +107,7 @@ flush(struct tick_loop *l, struct coin_batch *b, int *status)
 			*status = worse(*status, EX_DATAERR);
 		}
 	if (r->text.ok)
-		(void)out_write(r->text.buf, r->text.len, status);
+		(void)out_write(r->text.t.buf, r->text.t.len, status);
 	else
 		for (i = 0; i < nout; i++)
 			if (r->out[i].n > 0 &&
@@ -156,7 +136,7 @@ filter(struct coin_store *s, const struct opts *o, char **files,
 	l.arg = &r;
 	status = tick_loop(&l, files, nfiles);
 	free(r.out);
-	free(r.text.buf);
+	free(r.text.t.buf);
 	return status;
 }
 

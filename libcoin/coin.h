@@ -152,14 +152,30 @@ int	coin_stats_read(struct coin_reader *r, int strict,
 	    coin_badline_fn *bad, void *arg, struct coin_stat **out,
 	    size_t *n, size_t *cap);
 
+/* Records formatted in memory: buf holds len bytes of cap. */
+struct coin_text {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/*
+ * The stat records of st[0..n) with a tick in their window (.n > 0), in
+ * that order, into t (emptied first, grown with realloc()); release
+ * t->buf with free().  Returns 0, or COIN_ENOMEM with t holding some.
+ */
+int	coin_stats_text(const struct coin_stat *st, size_t n,
+	    struct coin_text *t);
+
 /* Where formatted output goes: 0, or nonzero to stop. */
 typedef int	coin_out_fn(const char *buf, size_t len, void *arg);
 
 /*
  * The rank records of st[0..n), in ts order and in rank order within a
  * ts (each ts a ranking of its own: ranks from 1, of as many as have
- * that ts), formatted on two cores and handed to out() in order.
- * Returns 0, out()'s nonzero value, or COIN_ENOMEM.
+ * that ts), formatted on two cores and handed to out() in order, once
+ * all are formatted.  Returns 0, out()'s nonzero value, or COIN_ENOMEM
+ * (and nothing handed to out()).
  */
 int	coin_ranks_write(const struct coin_stat *const *st, size_t n,
 	    coin_out_fn *out, void *arg);

@@ -329,14 +329,47 @@ coin_stats_read(struct coin_reader *rd, int strict, coin_badline_fn *bad,
 	return e != 0 ? e : ioerr;
 }
 
-/* One half of the rank records, formatted into a buffer of its own. */
+/* Room for one more record at t->buf + t->len: 0 or COIN_ENOMEM. */
+static int
+text_room(struct coin_text *t)
+{
+	size_t ncap;
+	char *nb;
+
+	if (t->cap - t->len >= COIN_RECBUF)
+		return 0;
+	ncap = t->cap ? 2 * t->cap : 256 * COIN_RECBUF;
+	if (ncap < t->cap || (nb = realloc(t->buf, ncap)) == NULL)
+		return COIN_ENOMEM;
+	t->buf = nb;
+	t->cap = ncap;
+	return 0;
+}
+
+int
+coin_stats_text(const struct coin_stat *st, size_t n, struct coin_text *t)
+{
+	size_t i;
+	int rc;
+
+	t->len = 0;
+	for (i = 0; i < n; i++) {
+		if (st[i].n == 0)
+			continue;
+		if ((rc = text_room(t)) != 0)
+			return rc;
+		t->len += coin_stat_format(&st[i], t->buf + t->len);
+	}
+	return 0;
+}
+
+/* One half of the rank records, formatted into a text of its own. */
 struct ranks_half {
 	const struct coin_stat *const *st;
 	size_t			 from;
 	size_t			 to;
 	size_t			 n;		/* of all of st[] */
-	char			*buf;
-	size_t			 len;
+	struct coin_text	 t;
 	int			 rc;
 };
 
@@ -349,8 +382,7 @@ ranks_half_main(void *arg)
 {
 	struct ranks_half *h = arg;
 	const struct coin_stat *const *st = h->st;
-	size_t i, start, end, cap = 0;
-	char *nb;
+	size_t i, start, end;
 
 	if (h->from >= h->to)
 		return NULL;
@@ -364,18 +396,10 @@ ranks_half_main(void *arg)
 			for (start = i; end < h->n && st[end]->ts == st[i]->ts;
 			    end++)
 				continue;
-		if (cap - h->len < COIN_RECBUF) {
-			size_t ncap = cap ? 2 * cap : 256 * COIN_RECBUF;
-
-			if ((nb = realloc(h->buf, ncap)) == NULL) {
-				h->rc = COIN_ENOMEM;
-				return NULL;
-			}
-			h->buf = nb;
-			cap = ncap;
-		}
-		h->len += coin_rank_format(i - start + 1, end - start, st[i],
-		    h->buf + h->len);
+		if ((h->rc = text_room(&h->t)) != 0)
+			return NULL;
+		h->t.len += coin_rank_format(i - start + 1, end - start, st[i],
+		    h->t.buf + h->t.len);
 	}
 	return NULL;
 }
@@ -404,17 +428,16 @@ coin_ranks_write(const struct coin_stat *const *st, size_t n,
 			h[0].to = n;
 	}
 	ranks_half_main(&h[0]);
-	rc = h[0].rc;
-	if (rc == 0 && h[0].len > 0)
-		rc = out(h[0].buf, h[0].len, arg);
-	if (two) {
+	if (two)
 		pthread_join(tid, NULL);
-		if (rc == 0)
-			rc = h[1].rc;
-		if (rc == 0 && h[1].len > 0)
-			rc = out(h[1].buf, h[1].len, arg);
-	}
-	free(h[0].buf);
-	free(h[1].buf);
+	/* Both formatted before either goes out: no half a ranking. */
+	if ((rc = h[0].rc) == 0)
+		rc = h[1].rc;
+	if (rc == 0 && h[0].t.len > 0)
+		rc = out(h[0].t.buf, h[0].t.len, arg);
+	if (rc == 0 && h[1].t.len > 0)
+		rc = out(h[1].t.buf, h[1].t.len, arg);
+	free(h[0].t.buf);
+	free(h[1].t.buf);
 	return rc;
 }

@@ -301,6 +301,14 @@ START_TEST(reader)
 }
 END_TEST
 
+static int
+count_out(const char *buf, size_t len, void *arg)
+{
+	(void)buf;
+	*(size_t *)arg += len;
+	return 0;
+}
+
 static void
 count_bad(const char *name, size_t lineno, const char *why, void *arg)
 {
@@ -360,6 +368,60 @@ START_TEST(stats_read)
 	ck_assert_uint_ge(helpless, 1);
 	/* The reader, 6 chunks, 3 reasons, the records, the helper. */
 	ck_assert_uint_ge(n, 14);
+}
+END_TEST
+
+/*
+ * Stat records formatted in memory (coinstddev's output) and rank
+ * records on two cores: out of memory at any allocation, ENOMEM, and
+ * nothing kept but the text the caller frees.
+ */
+START_TEST(records_text)
+{
+	static struct coin_stat st[1500];
+	static const struct coin_stat *sp[1500];
+	struct coin_text t;
+	unsigned long n;
+	size_t i, want = 0, got;
+	char buf[COIN_RECBUF];
+	int rc;
+
+	for (i = 0; i < 1500; i++) {
+		snprintf(st[i].pair, sizeof(st[i].pair), "p%zu/usd", i);
+		st[i].ts = T0;
+		st[i].window = 60;
+		st[i].n = 2;
+		st[i].mean = st[i].min = st[i].max = st[i].last = 1.0 / 3;
+		st[i].stddev = 1e-3 * (double)(1500 - i) / 7;
+		sp[i] = &st[i];
+		want += coin_stat_format(&st[i], buf);
+	}
+	for (n = 1;; n++) {
+		memset(&t, 0, sizeof(t));
+		alloc_hook_start(n);
+		rc = coin_stats_text(st, 1500, &t);
+		got = t.len;
+		free(t.buf);
+		if (!round_end(n, "stats_text"))
+			break;
+		is_enomem(rc, n, "stats_text");
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_eq(got, want);
+	/* Over 160 KiB: the text grew once (its first, then 320 KiB). */
+	ck_assert_uint_gt(want, 256 * COIN_RECBUF);
+	ck_assert_uint_ge(n, 3);
+	for (n = 1;; n++) {
+		got = 0;
+		alloc_hook_start(n);
+		rc = coin_ranks_write(sp, 1500, count_out, &got);
+		if (!round_end(n, "ranks_write"))
+			break;
+		ck_assert_uint_eq(got, 0);
+		is_enomem(rc, n, "ranks_write");
+	}
+	ck_assert_int_eq(rc, 0);
+	ck_assert_uint_gt(got, want);
 }
 END_TEST
 
@@ -728,6 +790,7 @@ alloc_suite(void)
 	tcase_add_test(tc, no_c_locale_wide_mark);
 	tcase_add_test(tc, reader);
 	tcase_add_test(tc, stats_read);
+	tcase_add_test(tc, records_text);
 	tcase_add_test(tc, batch);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("store");

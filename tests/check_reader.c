@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* check_reader.c - unit tests of counted, bounded line input */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +371,46 @@ sortkey_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * The stat records of a batch in memory, as coin_stat_format() writes
+ * them one after the other, those without a tick left out; a text used
+ * again holds only the new ones.
+ */
+START_TEST(stats_text)
+{
+	enum { N = 1200 };
+	static struct coin_stat st[N];
+	struct coin_text t = { NULL, 0, 0 };
+	char *want, *p;
+	size_t i, len = 0;
+
+	ck_assert_ptr_nonnull(want = malloc(N * COIN_RECBUF));
+	for (i = 0; i < N; i++) {
+		snprintf(st[i].pair, sizeof(st[i].pair), "p%zu/usd", i);
+		st[i].ts = 1732521600;
+		st[i].window = 3600;
+		st[i].n = i % 5 == 3 ? 0 : 60;
+		st[i].mean = st[i].min = st[i].max = st[i].last = 1.5 + i;
+		st[i].stddev = st[i].n ? 0.25 * i : NAN;
+		if (st[i].n > 0)
+			len += coin_stat_format(&st[i], want + len);
+	}
+	ck_assert_int_eq(coin_stats_text(st, N, &t), 0);
+	ck_assert_uint_eq(t.len, len);
+	ck_assert(memcmp(t.buf, want, len) == 0);
+	ck_assert_uint_ge(t.cap, t.len);
+	p = t.buf;
+	ck_assert_int_eq(coin_stats_text(st + 1, 1, &t), 0);
+	ck_assert_uint_eq(t.len, coin_stat_format(&st[1], want));
+	ck_assert(memcmp(t.buf, want, t.len) == 0);
+	ck_assert_ptr_eq(t.buf, p);
+	ck_assert_int_eq(coin_stats_text(st + 3, 1, &t), 0);
+	ck_assert_uint_eq(t.len, 0);
+	free(t.buf);
+	free(want);
+}
+END_TEST
+
 /* n keys with names: keys that differ as mode says (see below). */
 static void
 sortkeys_fill(struct coin_sortkey *k, char (*names)[8], size_t n, int mode,
@@ -441,6 +482,7 @@ reader_suite(void)
 	tcase_add_test(tc, ready_pipe);
 	tcase_add_test(tc, stats_in_order);
 	tcase_add_test(tc, ranks_two_cores);
+	tcase_add_test(tc, stats_text);
 	tcase_add_test(tc, sortkeys_order);
 	suite_add_tcase(s, tc);
 	return s;
