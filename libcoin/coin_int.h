@@ -94,9 +94,14 @@ int	coin_price_decode(const MDB_val *v, double *price);
 /*
  * The stage (stage.c): the newest ticks, keyed ts then pair, until they
  * are merged into ticks.  Ticks in ticks have ts <= merged, staged ones
- * ts > merged, at COIN_STAGE_MAX times at most.
+ * ts > merged, at COIN_STAGE_MAX times at most; while a merge is under
+ * way (over several transactions), ticks has the ticks up to merging
+ * of the pairs it has moved, and the stage none of theirs.
  */
 #define COIN_STAGE_MAX	64
+#define COIN_MERGE_CHUNK	32768	/* staged ticks moved a transaction */
+/* Internal: the stage must be merged before this write can go in. */
+#define COIN_EMERGE	(-100)
 
 struct coin_run {
 	int64_t		 ts;		/* the staged time of this run */
@@ -108,6 +113,8 @@ struct coin_stage {
 	struct coin_store *s;
 	MDB_txn		*txn;
 	int64_t		 merged;
+	int64_t		 merging;	/* the merge under way's ts, or 0 */
+	int64_t		 bound;		/* ticks hold no later ts */
 	size_t		 ticks;		/* staged */
 	int		 n;		/* staged times, oldest first */
 	struct coin_run	 run[COIN_STAGE_MAX];
@@ -132,8 +139,15 @@ int	coin_stage_latest(struct coin_stage *st, const char *pair,
 /* Would times new times and ticks new ticks overfill the stage? */
 int	coin_stage_full(const struct coin_stage *st, int times,
 	    size_t ticks);
-/* Move every staged tick into ticks, in st's write transaction. */
-int	coin_stage_merge(struct coin_stage *st);
+/*
+ * Move staged ticks into ticks, whole pairs in pair order, until at
+ * least most have moved, in st's write transaction: *done is set when
+ * the stage is empty and merged is the newest ts it had (st is then
+ * open on the empty stage); otherwise st is open on what is left.
+ */
+int	coin_stage_merge(struct coin_stage *st, size_t most, int *done);
+/* Merge the whole stage into ticks, a chunk a transaction: 0 or an error. */
+int	coin_store_merge(struct coin_store *s);
 /* Set the merged time (ticks hold nothing later) in st's transaction. */
 int	coin_stage_set_merged(struct coin_stage *st, int64_t merged);
 

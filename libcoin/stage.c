@@ -18,6 +18,17 @@
  * every staged one ts > merged.  A pair's ticks are therefore those in
  * ticks followed by those staged, in ts order, and no (pair, ts) can be
  * in both.  pairs names every pair that has a tick in either.
+ *
+ * A merge in one transaction would hold every page it rewrites in
+ * memory until its commit: each pair's last pages, over 100 MB at
+ * 10,000 pairs.  So it moves COIN_MERGE_CHUNK ticks or so at a time,
+ * whole pairs in pair order, each chunk a transaction that also
+ * deletes what it moved from the stage.  While it is under way meta
+ * "merging" holds the newest staged ts, and the invariant is: ticks
+ * has no ts after merging; each pair has its ticks after merged either
+ * all staged (not moved yet) or all in ticks (moved).  Readers see the
+ * same ticks either way; writers finish the merge before they stage
+ * anything more, so that it is never under way for long.
  */
 
 #define STAGE_TICKS	(1 << 20)
@@ -41,8 +52,12 @@ coin_stage_open(struct coin_store *s, MDB_txn *txn, struct coin_stage *st)
 	st->s = s;
 	st->txn = txn;
 	if ((rc = coin_stage_merged(s, txn, &st->merged)) != 0 ||
+	    (rc = coin_meta_ts(s, txn, "merging", 0, &st->merging)) != 0 ||
 	    (rc = mdb_stat(txn, s->recent, &ms)) != 0)
 		return coin_store_mapcode(rc);
+	if (st->merging != 0 && st->merging <= st->merged)
+		return COIN_ECORRUPT;
+	st->bound = st->merging != 0 ? st->merging : st->merged;
 	st->ticks = ms.ms_entries;
 	if ((rc = mdb_cursor_open(txn, s->recent, &st->run[0].c)) != 0)
 		return coin_store_mapcode(rc);
@@ -54,7 +69,8 @@ coin_stage_open(struct coin_store *s, MDB_txn *txn, struct coin_stage *st)
 			break;
 		}
 		ts = (int64_t)coin_be64_get(k.mv_data);
-		if (ts <= st->merged || ts == INT64_MAX) {
+		if (ts <= st->merged || ts == INT64_MAX ||
+		    (st->merging != 0 && ts > st->merging)) {
 			rc = COIN_ECORRUPT;
 			break;
 		}
@@ -202,24 +218,89 @@ coin_stage_latest(struct coin_stage *st, const char *pair, size_t plen,
 }
 
 /*
- * Move every staged tick into ticks, in (pair, ts) order: pairs walked
- * in order, and for each the head of each run (the runs are in ts
- * order, each in pair order), so that a tick costs one comparison a
- * run, and each pair's ticks go in one after the other on its last
- * page.
+ * Delete from each run of the stage its ticks of pairs up to last (those
+ * a chunk moved: no run has one of an earlier pair), with one cursor.
+ */
+static int
+unstage(struct coin_stage *st, const int64_t *ts, int n, const char *last,
+    size_t lastlen)
+{
+	unsigned char kb[8];
+	MDB_cursor *c;
+	MDB_val k, v;
+	int i, rc;
+
+	if ((rc = mdb_cursor_open(st->txn, st->s->recent, &c)) != 0)
+		return rc;
+	for (i = 0, rc = 0; i < n && rc == 0; i++) {
+		coin_be64_put(kb, (uint64_t)ts[i]);
+		k.mv_data = kb;
+		k.mv_size = 8;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+			if (k.mv_size < 9 ||
+			    (int64_t)coin_be64_get(k.mv_data) != ts[i] ||
+			    keycmp(&k, last, lastlen) > 0)
+				break;
+			/* After a delete, MDB_NEXT gives the key after it. */
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				break;
+		}
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* The merge is over: the stage empty, merged its newest ts. */
+static int
+merge_done(struct coin_stage *st)
+{
+	MDB_val k = { 7, "merging" };
+	int rc;
+
+	if ((rc = mdb_drop(st->txn, st->s->recent, 0)) != 0 ||
+	    (rc = coin_stage_set_merged(st, st->merging)) != 0)
+		return rc;
+	rc = mdb_del(st->txn, st->s->meta, &k, NULL);
+	st->merging = 0;
+	st->bound = st->merged;
+	st->ticks = 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/*
+ * Pairs walked in order from the first one staged, and for each the
+ * head of each run (the runs are in ts order, each in pair order), so
+ * that a tick costs one comparison a run, and each pair's ticks go in
+ * one after the other on its last page.
  */
 int
-coin_stage_merge(struct coin_stage *st)
+coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 {
 	struct coin_store *s = st->s;
-	unsigned char kb[COIN_TICKKEY_MAX];
+	unsigned char kb[COIN_TICKKEY_MAX], mb[8];
+	char last[COIN_PAIR_MAX];
 	MDB_val k[COIN_STAGE_MAX], v[COIN_STAGE_MAX], pk, pv, tk;
+	MDB_val mk = { 7, "merging" }, mv = { 8, mb };
 	MDB_cursor *tc, *pc;
-	int live[COIN_STAGE_MAX], i, left = 0, rc;
+	int64_t ts[COIN_STAGE_MAX];
+	int live[COIN_STAGE_MAX], i, n, first, left = 0, rc;
+	size_t moved = 0, lastlen = 0;
 
-	if (st->n == 0)
+	*done = 0;
+	if (st->n == 0 && st->merging == 0) {
+		*done = 1;
 		return 0;
-	for (i = 0; i < st->n; i++) {
+	}
+	if (st->merging == 0) {
+		st->merging = st->bound = st->run[st->n - 1].ts;
+		coin_be64_put(mb, (uint64_t)st->merging);
+		if ((rc = mdb_put(st->txn, s->meta, &mk, &mv, 0)) != 0)
+			return rc;
+	}
+	for (i = 0, first = 0; i < st->n; i++) {
 		coin_be64_put(kb, (uint64_t)st->run[i].ts);
 		k[i].mv_data = kb;
 		k[i].mv_size = 8;
@@ -229,6 +310,9 @@ coin_stage_merge(struct coin_stage *st)
 			    coin_store_mapcode(rc);
 		live[i] = 1;
 		left++;
+		if (keycmp(&k[i], (char *)k[first].mv_data + 8,
+		    k[first].mv_size - 8) < 0)
+			first = i;
 	}
 	if ((rc = mdb_cursor_open(st->txn, s->ticks, &tc)) != 0)
 		return coin_store_mapcode(rc);
@@ -236,8 +320,14 @@ coin_stage_merge(struct coin_stage *st)
 		mdb_cursor_close(tc);
 		return coin_store_mapcode(rc);
 	}
-	rc = mdb_cursor_get(pc, &pk, &pv, MDB_FIRST);
-	while (rc == 0 && left > 0) {
+	/* From the first pair staged: those before it are merged. */
+	rc = 0;
+	if (left > 0) {
+		pk.mv_data = (char *)k[first].mv_data + 8;
+		pk.mv_size = k[first].mv_size - 8;
+		rc = mdb_cursor_get(pc, &pk, &pv, MDB_SET_RANGE);
+	}
+	while (rc == 0 && left > 0 && moved < most) {
 		if (pk.mv_size == 0 || pk.mv_size > COIN_PAIR_MAX) {
 			rc = COIN_ECORRUPT;
 			break;
@@ -258,6 +348,7 @@ coin_stage_merge(struct coin_stage *st)
 			memcpy(kb + pk.mv_size + 1, k[i].mv_data, 8);
 			if ((rc = mdb_cursor_put(tc, &tk, &v[i], 0)) != 0)
 				break;
+			moved++;
 			rc = mdb_cursor_get(st->run[i].c, &k[i], &v[i],
 			    MDB_NEXT);
 			if (rc == 0 && (k[i].mv_size < 9 ||
@@ -270,6 +361,8 @@ coin_stage_merge(struct coin_stage *st)
 				rc = 0;
 			}
 		}
+		memcpy(last, pk.mv_data, pk.mv_size);
+		lastlen = pk.mv_size;
 		if (rc == 0)
 			rc = mdb_cursor_get(pc, &pk, &pv, MDB_NEXT);
 	}
@@ -278,18 +371,29 @@ coin_stage_merge(struct coin_stage *st)
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 	/* A staged tick whose pair is not listed, or out of order. */
-	if (rc == 0 && left > 0)
+	if (rc == 0 && left > 0 && moved < most)
 		rc = COIN_ECORRUPT;
 	if (rc != 0)
 		return coin_store_mapcode(rc);
-	st->merged = st->run[st->n - 1].ts;
-	for (i = 0; i < st->n; i++)
-		st->run[i].at = 0;
-	st->n = 0;
-	st->ticks = 0;
-	if ((rc = mdb_drop(st->txn, s->recent, 0)) != 0)
-		return rc;
-	return coin_stage_set_merged(st, st->merged);
+	if (left == 0) {
+		coin_stage_close(st);
+		*done = 1;
+		return merge_done(st);
+	}
+	/*
+	 * Part of it: out of the stage, which is read anew.  A run whose
+	 * head is not past the last pair walked holds a tick that did not
+	 * move (its pair is not listed): deleting it would lose it.
+	 */
+	for (i = 0, n = st->n; i < n; i++) {
+		if (live[i] && keycmp(&k[i], last, lastlen) <= 0)
+			return COIN_ECORRUPT;
+		ts[i] = st->run[i].ts;
+	}
+	coin_stage_close(st);
+	if ((rc = unstage(st, ts, n, last, lastlen)) != 0)
+		return coin_store_mapcode(rc);
+	return coin_stage_open(s, st->txn, st);
 }
 
 int

@@ -845,8 +845,8 @@ tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
 		from = 0;
 	if (from > to)
 		return 0;
-	/* Nothing after the merged time is in ticks: not even a look. */
-	rc = from > c->st.merged ? MDB_NOTFOUND : 0;
+	/* Nothing after the bound is in ticks: not even a look. */
+	rc = from > c->st.bound ? MDB_NOTFOUND : 0;
 	k.mv_data = kb;
 	k.mv_size = coin_tickkey_encode(pair, from, kb);
 	for (rc = rc != 0 ? rc :

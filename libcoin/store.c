@@ -16,10 +16,12 @@
 #include "coin_int.h"
 
 /*
- * Layout, schema 4.  Every integer is big-endian so that keys sort as
+ * Layout, schema 5.  Every integer is big-endian so that keys sort as
  * numbers; doubles are stored as their IEEE 754 bits.
  *
  *   ticks    pair NUL ts                    -> price, ts <= merged
+ *                                              (merging, while a merge
+ *                                              is under way)
  *   recent   ts pair                        -> price, ts > merged: the
  *                                              stage (stage.c)
  *   pairs    pair                           -> "" for every pair with
@@ -30,7 +32,8 @@
  *   counts   ts                             -> how many stats at ts
  *   state    pair                           -> running sums, minima and
  *                                              maxima (stats.c)
- *   meta     "schema" -> "4", "latest" -> ts, "merged" -> ts,
+ *   meta     "schema" -> "5", "latest" -> ts, "merged" -> ts,
+ *            "merging" -> ts (only while a merge is under way),
  *            "state_at" -> ts: no state is of a later time
  *
  * ord() maps doubles to integers of the same order; complementing it
@@ -50,8 +53,11 @@
  * straight into ticks.  Schema 4 added state_at, which coinstore reads
  * to skip the look for a stale state (a schema 3 coinstddev would not
  * keep it); a store upgraded from 3 has none until coinstddev writes.
+ * Schema 5 merges the stage a chunk of pairs a transaction, with
+ * merging (stage.c): a schema 4 reader would miss the moved ticks of a
+ * merge under way.
  */
-#define SCHEMA		4
+#define SCHEMA		5
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)
 #define STATVAL_LEN	56
 #define PRUNE_BATCH	10000
@@ -457,7 +463,10 @@ upgrade(struct coin_store *s, MDB_txn *txn, void *arg)
 	if ((was == '1' && (rc = upgrade1(s, txn)) != 0) ||
 	    (was <= '2' && (rc = upgrade2(s, txn)) != 0))
 		return rc;
-	/* 3 to 4: state_at is kept from the next states written. */
+	/*
+	 * 3 to 4: state_at is kept from the next states written.  4 to 5:
+	 * no merge is under way (no merging).
+	 */
 	v.mv_data = &now;
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
@@ -1208,27 +1217,38 @@ put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
 	return rc;
 }
 
+struct put_arg {
+	struct coin_batch *b;
+	int		 inline_merge;	/* merge here, not in chunks first */
+};
+
 /*
  * A batch: its ticks after the merged time onto the stage, the others
- * into ticks.  A stage that the batch would overfill is merged first;
- * a batch that alone would overfill it goes into ticks whole, and the
- * merged time moves up to its newest tick (the stage is empty then).
- * So does one with no tick after the merged time, in pair order.
+ * into ticks.  A stage that the batch would overfill is merged first
+ * (COIN_EMERGE: by coin_store_merge(), unless inline_merge), and so is
+ * one whose merge is under way; a batch that alone would overfill it
+ * goes into ticks whole, and the merged time moves up to its newest
+ * tick (the stage is empty then).  So does one with no tick after the
+ * merged time, in pair order.
  */
 static int
 put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 {
-	struct coin_batch *b = arg;
+	struct put_arg *a = arg;
+	struct coin_batch *b = a->b;
 	struct coin_stage st;
 	int64_t t[COIN_STAGE_MAX + 1], top;
 	size_t nafter;
-	int n, direct, rc;
+	int n, direct, rc, done;
 
 	if ((rc = coin_stage_open(s, txn, &st)) != 0)
 		return rc;
 	n = batch_times(b, st.merged, t, &nafter, &top);
-	if (st.n > 0 && coin_stage_full(&st, new_times(&st, t, n), nafter)) {
-		if ((rc = coin_stage_merge(&st)) != 0)
+	if (st.merging != 0 || (st.n > 0 &&
+	    coin_stage_full(&st, new_times(&st, t, n), nafter))) {
+		rc = COIN_EMERGE;
+		if (!a->inline_merge ||
+		    (rc = coin_stage_merge(&st, SIZE_MAX, &done)) != 0)
 			goto out;
 		n = batch_times(b, st.merged, t, &nafter, &top);
 	}
@@ -1269,13 +1289,60 @@ coin_batch_sort(struct coin_batch *b)
 	return 0;
 }
 
+static int
+merge_fn(struct coin_store *s, MDB_txn *txn, void *arg)
+{
+	struct coin_stage st;
+	int rc;
+
+	if ((rc = coin_stage_open(s, txn, &st)) != 0)
+		return rc;
+	rc = coin_stage_merge(&st, COIN_MERGE_CHUNK, arg);
+	coin_stage_close(&st);
+	return rc;
+}
+
+/*
+ * A chunk's commit need not be durable, only whole: the ticks are the
+ * same before it and after.  So its meta page is not synced (LMDB keeps
+ * the store consistent; a crash may undo the last chunks, and the next
+ * writer merges them again), and the next durable commit syncs it.
+ */
+int
+coin_store_merge(struct coin_store *s)
+{
+	int done = 0, rc, e;
+
+	if ((rc = mdb_env_set_flags(s->env, MDB_NOMETASYNC, 1)) != 0)
+		return rc;
+	do
+		rc = coin_store_write(s, merge_fn, &done);
+	while (rc == 0 && !done);
+	e = mdb_env_set_flags(s->env, MDB_NOMETASYNC, 0);
+	return rc != 0 ? rc : e;
+}
+
 int
 coin_store_put_batch(struct coin_store *s, struct coin_batch *b)
 {
+	struct put_arg a = { b, 0 };
+	int rc, tries;
+
 	if (b->n == 0)
 		return 0;
-	/* Puts in key order touch each page once (put_batch_fn sorts). */
-	return coin_store_write(s, put_batch_fn, b);
+	/*
+	 * Puts in key order touch each page once (put_batch_fn sorts).
+	 * A stage to merge is merged in chunks first; should other
+	 * writers fill it again each time, the third try merges inline.
+	 */
+	for (tries = 0;; tries++) {
+		a.inline_merge = tries == 2;
+		rc = coin_store_write(s, put_batch_fn, &a);
+		if (rc != COIN_EMERGE)
+			return rc;
+		if ((rc = coin_store_merge(s)) != 0)
+			return rc;
+	}
 }
 
 struct stats_arg {
@@ -1590,8 +1657,8 @@ walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
 			return 0;
 		return fn(&e.t, arg);
 	}
-	/* Nothing after the merged time is in ticks: not even a look. */
-	rc = since > st->merged ? MDB_NOTFOUND : 0;
+	/* Nothing after the bound is in ticks: not even a look. */
+	rc = since > st->bound ? MDB_NOTFOUND : 0;
 	k.mv_data = kb;
 	k.mv_size = coin_tickkey_encode(pair, since, kb);
 	for (rc = rc != 0 ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -2101,10 +2168,19 @@ pair_known(struct coin_store *s, MDB_txn *txn, const char *pair,
 	return mdb_get(txn, s->pairs, &k, &v);
 }
 
+static int staged_any(void *, int64_t, double);
+
+/*
+ * The ticks: keys, prices, times up to the bound (merged, or merging),
+ * and their pairs listed; a pair with a tick after merged (one a merge
+ * under way moved, st open on the stage) must have none staged.
+ */
 static int
-check_ticks(struct coin_store *s, MDB_txn *txn, int64_t merged,
+check_ticks(struct coin_store *s, MDB_txn *txn, struct coin_stage *st,
     struct checker *ck)
 {
+	char moved[COIN_PAIR_MAX + 1] = "";
+	int any;
 	char last[COIN_PAIR_MAX + 1] = "";
 	struct coin_tick t;
 	MDB_cursor *c;
@@ -2129,9 +2205,24 @@ check_ticks(struct coin_store *s, MDB_txn *txn, int64_t merged,
 		else if (coin_price_decode(&v, &t.price) != 0)
 			fault(ck, "ticks: %s at %lld: bad price", t.pair,
 			    (long long)t.ts);
-		else if (t.ts > merged)
+		else if (t.ts > st->bound)
 			fault(ck, "ticks: %s at %lld: after the merged time "
-			    "%lld", t.pair, (long long)t.ts, (long long)merged);
+			    "%lld", t.pair, (long long)t.ts,
+			    (long long)st->bound);
+		else if (t.ts > st->merged && st->txn != NULL &&
+		    strcmp(t.pair, moved) != 0) {
+			memcpy(moved, t.pair, sizeof(moved));
+			any = 0;
+			if ((e = coin_stage_range(st, t.pair, strlen(t.pair),
+			    0, INT64_MAX, staged_any, &any)) != 0) {
+				rc = e;
+				break;
+			}
+			if (any)
+				fault(ck, "ticks: %s at %lld: moved by the merge "
+				    "under way, but %s has ticks staged still",
+				    t.pair, (long long)t.ts, t.pair);
+		}
 		if (strcmp(t.pair, last) == 0)
 			continue;
 		memcpy(last, t.pair, sizeof(last));
@@ -2148,10 +2239,13 @@ check_ticks(struct coin_store *s, MDB_txn *txn, int64_t merged,
 	return rc == MDB_NOTFOUND ? 0 : coin_store_mapcode(rc);
 }
 
-/* The stage: keys, prices, times after merged, and their pairs listed. */
+/*
+ * The stage: keys, prices, times after merged and up to bound (the
+ * time of a merge under way, or INT64_MAX), and their pairs listed.
+ */
 static int
 check_stage(struct coin_store *s, MDB_txn *txn, int64_t merged,
-    struct checker *ck)
+    int64_t bound, struct checker *ck)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -2180,6 +2274,11 @@ check_stage(struct coin_store *s, MDB_txn *txn, int64_t merged,
 			    "merged time %lld", (int)(k.mv_size - 8),
 			    (char *)k.mv_data + 8, (long long)ts,
 			    (long long)merged);
+		else if (ts > bound)
+			fault(ck, "recent: %.*s at %lld: after the time of "
+			    "the merge under way %lld", (int)(k.mv_size - 8),
+			    (char *)k.mv_data + 8, (long long)ts,
+			    (long long)bound);
 		else if (coin_price_decode(&v, &price) != 0)
 			fault(ck, "recent: %.*s at %lld: bad price",
 			    (int)(k.mv_size - 8), (char *)k.mv_data + 8,
@@ -2401,11 +2500,13 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 {
 	struct checker ck = { fn, arg, 0 };
 	MDB_txn *txn;
-	int64_t maxts, merged;
+	struct coin_stage st;
+	int64_t maxts, merged, merging;
 	int rc;
 
 	if ((rc = coin_store_txn(s, MDB_RDONLY, &txn)) != 0)
 		return rc;
+	memset(&st, 0, sizeof(st));
 	if ((rc = info_fill(s, txn, info)) != 0 && rc != COIN_ECORRUPT)
 		goto out;
 	if (rc == COIN_ECORRUPT)
@@ -2415,8 +2516,26 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 		merged = INT64_MAX;
 	} else if (rc != 0)
 		goto out;
-	if ((rc = check_ticks(s, txn, merged, &ck)) != 0 ||
-	    (rc = check_stage(s, txn, merged, &ck)) != 0 ||
+	if ((rc = coin_meta_ts(s, txn, "merging", 0, &merging)) ==
+	    COIN_ECORRUPT) {
+		fault(&ck, "meta: merging is not a time");
+		merging = INT64_MAX;
+	} else if (rc != 0)
+		goto out;
+	else if (merging != 0 && merging <= merged)
+		fault(&ck, "meta: merging %lld is not after merged %lld",
+		    (long long)merging, (long long)merged);
+	/* The stage as readers see it, if they can (or check_stage says). */
+	if ((rc = coin_stage_open(s, txn, &st)) == COIN_ECORRUPT) {
+		coin_stage_close(&st);
+		memset(&st, 0, sizeof(st));
+	} else if (rc != 0)
+		goto out;
+	st.merged = merged;
+	st.bound = merging > merged ? merging : merged;
+	if ((rc = check_ticks(s, txn, &st, &ck)) != 0 ||
+	    (rc = check_stage(s, txn, merged, merging > merged ? merging :
+	    INT64_MAX, &ck)) != 0 ||
 	    (rc = check_pairs(s, txn, &ck)) != 0 ||
 	    (rc = check_state(s, txn, &ck)) != 0 ||
 	    (rc = check_stats(s, txn, &ck, &maxts)) != 0)
@@ -2428,6 +2547,7 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 		fault(&ck, "and %llu faults more",
 		    (unsigned long long)(ck.faults - FAULTS_MAX));
 out:
+	coin_stage_close(&st);
 	mdb_txn_abort(txn);
 	if (rc == 0 && ck.faults > 0)
 		rc = COIN_ECORRUPT;
@@ -2603,10 +2723,9 @@ prune_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 		struct coin_stage st;
 		int rc;
 
-		a->done = 1;
 		if ((rc = coin_stage_open(s, txn, &st)) != 0)
 			return rc;
-		rc = coin_stage_merge(&st);
+		rc = coin_stage_merge(&st, COIN_MERGE_CHUNK, &a->done);
 		coin_stage_close(&st);
 		return rc;
 	}

@@ -707,6 +707,265 @@ START_TEST(guard_cycle)
 }
 END_TEST
 
+/*
+ * Merges in chunks.  NCHUNKED pairs ("c%04d/usd": name order is number
+ * order) make a full stage about 2.2 chunks of COIN_MERGE_CHUNK ticks.
+ */
+#define NCHUNKED	(2 * COIN_MERGE_CHUNK / COIN_STAGE_MAX + 100)
+
+/* Minutes m0 .. m0 + nm - 1 of the NCHUNKED pairs, a batch a minute. */
+static int
+put_chunked(struct coin_store *s, int m0, int nm)
+{
+	struct coin_batch *b;
+	struct coin_tick t;
+	int p, m, rc = 0;
+
+	for (m = m0; m < m0 + nm && rc == 0; m++) {
+		ck_assert_int_eq(coin_batch_new(&b), 0);
+		for (p = 0; p < NCHUNKED; p++) {
+			snprintf(t.pair, sizeof(t.pair), "c%04d/usd", p);
+			t.ts = T0 + 60 * (int64_t)m;
+			t.price = price_of(p, m);
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+		}
+		rc = coin_store_put_batch(s, b);
+		coin_batch_free(b);
+	}
+	return rc;
+}
+
+struct walk {
+	int	 nm;		/* minutes 0 .. nm - 1 of every pair */
+	int	 at;
+};
+
+static int
+chunked_tick(const struct coin_tick *t, void *arg)
+{
+	struct walk *w = arg;
+	char want[COIN_PAIR_MAX + 1];
+	int p = w->at / w->nm, m = w->at % w->nm;
+
+	snprintf(want, sizeof(want), "c%04d/usd", p);
+	ck_assert_str_eq(t->pair, want);
+	ck_assert_int_eq(t->ts, T0 + 60 * (int64_t)m);
+	ck_assert(t->price == price_of(p, m));
+	w->at++;
+	return 0;
+}
+
+/* Every tick of minutes 0 .. nm - 1 once, in order, and nothing else. */
+static void
+chunked_all(struct coin_store *s, int nm)
+{
+	struct walk w = { nm, 0 };
+
+	ck_assert_int_eq(coin_store_ticks(s, NULL, 0, INT64_MAX, 0,
+	    chunked_tick, &w), 0);
+	ck_assert_int_eq(w.at, NCHUNKED * nm);
+}
+
+/* The stats of every pair at minute m over 10 minutes, as computed. */
+static void
+chunked_stats(struct coin_store *s, int m)
+{
+	struct coin_batch *req;
+	struct coin_stat *out;
+	struct coin_tick t;
+	size_t n, i;
+	int p;
+
+	ck_assert_int_eq(coin_batch_new(&req), 0);
+	for (p = 0; p < NCHUNKED; p++) {
+		snprintf(t.pair, sizeof(t.pair), "c%04d/usd", p);
+		t.ts = T0 + 60 * (int64_t)m;
+		t.price = 1;
+		ck_assert_int_eq(coin_batch_add(req, &t), 0);
+	}
+	ck_assert_ptr_nonnull(out = calloc(NCHUNKED, sizeof(*out)));
+	ck_assert_int_eq(coin_store_compute(s, req, 600, 0, out, &n), 0);
+	ck_assert_uint_eq(n, NCHUNKED);
+	for (i = 0; i < n; i++) {
+		ck_assert_uint_eq(out[i].n, 10);
+		ck_assert_msg(fabs(out[i].mean - (100 + (double)i + 0.25 *
+		    (m - 4.5))) < 1e-6, "%s: mean %.17g", out[i].pair,
+		    out[i].mean);
+	}
+	free(out);
+	coin_batch_free(req);
+}
+
+static int
+count_one(const struct coin_tick *t, void *arg)
+{
+	(void)t;
+	++*(size_t *)arg;
+	return 0;
+}
+
+static int
+merging_of(void)
+{
+	unsigned char v[16];
+
+	return raw_get(db, "meta", "merging", 7, v, sizeof(v)) == 8;
+}
+
+/*
+ * A full stage is merged a chunk of pairs a transaction, before the
+ * batch that found it full goes in: three chunks, then the batch.
+ */
+START_TEST(merge_in_chunks)
+{
+	struct coin_store *s = open_rw();
+	uint64_t ticks;
+
+	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
+	ck_assert_uint_eq(staged(s, NULL), NCHUNKED * COIN_STAGE_MAX);
+	lmdb_hook_commit_full(0, 0);	/* counts the commits */
+	ck_assert_int_eq(put_chunked(s, COIN_STAGE_MAX, 1), 0);
+	lmdb_hook_stop();
+	ck_assert_uint_eq(lmdb_hook_commits(), 3 + 1);
+	ck_assert_uint_eq(staged(s, &ticks), NCHUNKED);
+	ck_assert_uint_eq(ticks, NCHUNKED * (COIN_STAGE_MAX + 1));
+	chunked_all(s, COIN_STAGE_MAX + 1);
+	chunked_stats(s, COIN_STAGE_MAX);
+	coin_store_close(s);
+	ck_assert(!merging_of());
+}
+END_TEST
+
+/*
+ * A merge cut short after its first chunk (the next commits find the
+ * map full, and it cannot grow) leaves a sound store: every tick is
+ * found once, in ticks or staged, by readers and by the computation;
+ * the next write finishes the merge before it stages anything.
+ */
+START_TEST(merge_cut_short)
+{
+	struct coin_store *s = open_rw();
+	uint64_t ticks;
+	size_t n;
+
+	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
+	lmdb_hook_commit_full(1, LMDB_HOOK_EVER);
+	lmdb_hook_grow_fail(0);
+	ck_assert_int_ne(put_chunked(s, COIN_STAGE_MAX, 1), 0);
+	lmdb_hook_stop();
+	ck_assert_uint_eq(lmdb_hook_commits() - lmdb_hook_commits_failed(),
+	    1);
+	coin_store_close(s);
+	ck_assert(merging_of());
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	ck_assert_uint_eq(staged(s, &ticks), (NCHUNKED - COIN_MERGE_CHUNK /
+	    COIN_STAGE_MAX) * COIN_STAGE_MAX);
+	ck_assert_uint_eq(ticks, NCHUNKED * COIN_STAGE_MAX);
+	chunked_all(s, COIN_STAGE_MAX);
+	n = 0;
+	ck_assert_int_eq(coin_store_ticks(s, "c0000/usd", T0 + 600, INT64_MAX,
+	    0, count_one, &n), 0);
+	ck_assert_uint_eq(n, COIN_STAGE_MAX - 10);
+	coin_store_close(s);
+	s = open_rw();
+	chunked_stats(s, COIN_STAGE_MAX - 1);
+	ck_assert_int_eq(put_chunked(s, COIN_STAGE_MAX, 1), 0);
+	ck_assert_uint_eq(staged(s, NULL), NCHUNKED);
+	chunked_all(s, COIN_STAGE_MAX + 1);
+	chunked_stats(s, COIN_STAGE_MAX);
+	coin_store_close(s);
+	ck_assert(!merging_of());
+}
+END_TEST
+
+/*
+ * What the check holds a merge under way to: no pair both moved and
+ * staged, nothing staged after its time, merging after merged.
+ */
+START_TEST(merge_rules)
+{
+	struct coin_store *s = open_rw();
+	unsigned char kb[COIN_TICKKEY_MAX], price[8], mv[8];
+	double one = 1;
+	uint64_t u;
+	size_t n;
+
+	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
+	lmdb_hook_commit_full(1, LMDB_HOOK_EVER);
+	lmdb_hook_grow_fail(0);
+	ck_assert_int_ne(put_chunked(s, COIN_STAGE_MAX, 1), 0);
+	lmdb_hook_stop();
+	coin_store_close(s);
+	ck_assert(merging_of());
+	memcpy(&u, &one, 8);
+	coin_be64_put(price, u);
+	/* A moved tick of a pair that is staged still. */
+	n = coin_tickkey_encode("c0999/usd", T0 + 60, kb);
+	raw_put(db, "ticks", kb, n, price, 8);
+	ck_assert_int_ge(faults_of(), 1);
+	raw_put(db, "ticks", kb, n, NULL, 0);
+	/* Staged after the merge's time. */
+	coin_be64_put(kb, T0 + 60 * COIN_STAGE_MAX);
+	memcpy(kb + 8, "c0999/usd", 9);
+	raw_put(db, "recent", kb, 17, price, 8);
+	ck_assert_int_ge(faults_of(), 1);
+	raw_put(db, "recent", kb, 17, NULL, 0);
+	/* merging not after merged. */
+	coin_be64_put(mv, 0);
+	raw_put(db, "meta", "merging", 7, mv, 8);
+	ck_assert_int_ge(faults_of(), 1);
+	raw_put(db, "meta", "merging", 7, NULL, 0);
+	ck_assert_int_ge(faults_of(), 1);	/* moved, and not told */
+	coin_be64_put(mv, T0 + 60 * (COIN_STAGE_MAX - 1));
+	raw_put(db, "meta", "merging", 7, mv, 8);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	(void)staged(s, NULL);		/* sound again */
+	chunked_all(s, COIN_STAGE_MAX);
+	coin_store_close(s);
+}
+END_TEST
+
+
+/*
+ * A chunk that cannot move a staged tick (its pair is not listed) says
+ * the store is corrupt and deletes nothing.  The tick is staged at one
+ * time only, so that the other runs move on past it and the chunk
+ * fills: it must not go with the ticks moved around it.
+ */
+START_TEST(merge_keeps_unmoved)
+{
+	struct coin_store *s = open_rw();
+	struct coin_storeinfo info;
+	struct coin_batch *b;
+	struct coin_tick t;
+	size_t n = 0;
+
+	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	snprintf(t.pair, sizeof(t.pair), "c0100x/usd");
+	t.ts = T0 + 60 * (COIN_STAGE_MAX - 1);
+	t.price = 1;
+	ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	coin_store_close(s);
+	raw_put(db, "pairs", "c0100x/usd", 10, NULL, 0);
+	s = open_rw();
+	ck_assert_int_eq(put_chunked(s, COIN_STAGE_MAX, 1), COIN_ECORRUPT);
+	coin_store_close(s);
+	ck_assert(!merging_of());
+	raw_put(db, "pairs", "c0100x/usd", 10, "", 0);
+	s = open_rw();
+	ck_assert_int_eq(coin_store_ticks(s, "c0100x/usd", 0, INT64_MAX, 0,
+	    count_one, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_uint_eq(info.ticks, NCHUNKED * COIN_STAGE_MAX + 1);
+	ck_assert_uint_eq(info.staged, NCHUNKED * COIN_STAGE_MAX + 1);
+	coin_store_close(s);
+}
+END_TEST
+
 Suite *
 stage_suite(void)
 {
@@ -727,6 +986,10 @@ stage_suite(void)
 	tcase_add_test(tc, schema2_upgraded);
 	tcase_add_test(tc, merge_commit_full);
 	tcase_add_test(tc, guard_cycle);
+	tcase_add_test(tc, merge_in_chunks);
+	tcase_add_test(tc, merge_cut_short);
+	tcase_add_test(tc, merge_rules);
+	tcase_add_test(tc, merge_keeps_unmoved);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -356,7 +356,7 @@ START_TEST(schema_refused)
 	struct coin_store *s = open_rw();
 
 	coin_store_close(s);
-	raw_put(db, "meta", "schema", 6, "5", 1);
+	raw_put(db, "meta", "schema", 6, "6", 1);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE),
 	    COIN_ESCHEMA);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
