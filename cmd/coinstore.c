@@ -97,6 +97,7 @@ ingest(const struct opts *o, char **files, int nfiles)
 
 	memset(&l, 0, sizeof(l));
 	l.bulk = l.split = BATCH_MAX;
+	l.times = COIN_BULK_TIMES;
 	l.strict = o->strict;
 	l.flush = commit;
 	l.arg = (void *)(uintptr_t)o;

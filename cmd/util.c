@@ -324,6 +324,7 @@ loop_flush(struct tick_loop *l)
 	int rc = 0;
 
 	l->open_start = 0;
+	l->batches = 0;
 	if (!wr.on) {
 		if (coin_batch_len(l->b) > 0)
 			rc = l->flush(l, l->b, &l->status);
@@ -372,10 +373,13 @@ loop_add(struct tick_loop *l, const struct coin_tick *t)
 
 	if (n > 0 && t->ts != l->open_ts) {
 		l->open_start = n;
-		if (n >= l->bulk && loop_flush(l) != 0)
+		if ((n >= l->bulk || (l->times > 0 &&
+		    l->batches >= l->times)) && loop_flush(l) != 0)
 			return -1;
 	} else if (n - l->open_start >= l->split && loop_flush(l) != 0)
 		return -1;
+	if (coin_batch_len(l->b) == 0 || t->ts != l->open_ts)
+		l->batches++;
 	l->open_ts = t->ts;
 	if ((rc = coin_batch_add(l->b, t)) != 0)
 		errx(EX_SOFTWARE, "%s", coin_strerror(rc));

@@ -57,8 +57,8 @@ void	out_init(void);
  * Reading ticks in batches, for coinstore and coinstddev.  Good ticks
  * gather in b; flush(arg) is called to commit them, only between
  * batches (runs of one ts): when the input pauses (GRACE_MS), when
- * bulk ticks are pending at a batch's end, when one batch reaches
- * split ticks, and at the end.  Bad lines are reported and counted;
+ * bulk ticks or times batches (0: any number) are pending at a batch's
+ * end, when one batch reaches split ticks, and at the end.  Bad lines are reported and counted;
  * with strict, the first one drops the open batch and stops.  flush
  * returns 0, or -1 to stop (having set status).  SIGINT and SIGTERM
  * stop the loop between records; what is pending is flushed.
@@ -68,6 +68,7 @@ void	out_init(void);
 struct tick_loop {
 	struct coin_batch	*b;
 	size_t			 bulk;
+	size_t			 times;
 	size_t			 split;
 	int			 strict;
 	/* Store b (and say so); worsen *status on failure, return -1. */
@@ -76,6 +77,7 @@ struct tick_loop {
 	void			*arg;
 	int			 status;
 	size_t			 open_start;	/* the open batch's first */
+	size_t			 batches;	/* begun in b */
 	int64_t			 open_ts;
 };
 

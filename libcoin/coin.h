@@ -268,6 +268,13 @@ void	coin_batch_truncate(struct coin_batch *b, size_t n);
 void	coin_batch_free(struct coin_batch *b);
 
 /*
+ * The most batches (runs of one ts) that a bulk commit should hold: a
+ * commit of more goes around the stage, straight onto each pair's
+ * pages, which holds more of them in memory (see coin(7)).
+ */
+#define COIN_BULK_TIMES	64
+
+/*
  * Store the ticks of b in one durable transaction: all or none.  A tick
  * with a stored (pair, ts) replaces it, and of two in b the later wins.
  * The map grows when it is full.  Returns 0 or an error; b is unchanged.

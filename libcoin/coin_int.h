@@ -94,14 +94,23 @@ int	coin_price_decode(const MDB_val *v, double *price);
 /*
  * The stage (stage.c): the newest ticks, keyed ts then pair, until they
  * are merged into ticks.  Ticks in ticks have ts <= merged, staged ones
- * ts > merged, at COIN_STAGE_MAX times at most; while a merge is under
- * way (over several transactions), ticks has the ticks up to merging
- * of the pairs it has moved, and the stage none of theirs.
+ * ts > merged, at COIN_STAGE_MAX times at most.  A merge takes several
+ * transactions; while it is under way, the pairs up to the last one it
+ * moved have their staged ticks in ticks too, and the stage's copies
+ * are not theirs any more.
  */
-#define COIN_STAGE_MAX	64
+#define COIN_STAGE_MAX	COIN_BULK_TIMES
 #define COIN_MERGE_CHUNK	32768	/* staged ticks moved a transaction */
 /* Internal: the stage must be merged before this write can go in. */
 #define COIN_EMERGE	(-100)
+
+/* A merge under way (meta "merging"): ts, moved, then the last pair. */
+struct coin_merging {
+	int64_t		 ts;		/* its newest staged ts; 0: none */
+	uint64_t	 moved;		/* staged ticks moved so far */
+	size_t		 len;
+	char		 last[COIN_PAIR_MAX];	/* the last pair moved */
+};
 
 struct coin_run {
 	int64_t		 ts;		/* the staged time of this run */
@@ -113,9 +122,9 @@ struct coin_stage {
 	struct coin_store *s;
 	MDB_txn		*txn;
 	int64_t		 merged;
-	int64_t		 merging;	/* the merge under way's ts, or 0 */
+	struct coin_merging m;
 	int64_t		 bound;		/* ticks hold no later ts */
-	size_t		 ticks;		/* staged */
+	size_t		 ticks;		/* staged, not moved */
 	int		 n;		/* staged times, oldest first */
 	struct coin_run	 run[COIN_STAGE_MAX];
 };
@@ -124,6 +133,12 @@ typedef int	coin_stage_fn(void *arg, int64_t ts, double price);
 
 /* The merged time of txn (0 before the first merge), or an error. */
 int	coin_stage_merged(struct coin_store *s, MDB_txn *txn, int64_t *ts);
+/* The merge under way (m->ts 0: none): 0, COIN_ECORRUPT or an error. */
+int	coin_stage_merging(struct coin_store *s, MDB_txn *txn,
+	    struct coin_merging *m);
+/* Has the merge m moved pair (its staged ticks are in ticks)? */
+int	coin_stage_moved(const struct coin_merging *m, const char *pair,
+	    size_t plen);
 /* Read the stage of txn into st: 0, COIN_ECORRUPT or an error. */
 int	coin_stage_open(struct coin_store *s, MDB_txn *txn,
 	    struct coin_stage *st);

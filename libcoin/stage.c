@@ -22,13 +22,16 @@
  * A merge in one transaction would hold every page it rewrites in
  * memory until its commit: each pair's last pages, over 100 MB at
  * 10,000 pairs.  So it moves COIN_MERGE_CHUNK ticks or so at a time,
- * whole pairs in pair order, each chunk a transaction that also
- * deletes what it moved from the stage.  While it is under way meta
- * "merging" holds the newest staged ts, and the invariant is: ticks
- * has no ts after merging; each pair has its ticks after merged either
- * all staged (not moved yet) or all in ticks (moved).  Readers see the
- * same ticks either way; writers finish the merge before they stage
- * anything more, so that it is never under way for long.
+ * whole pairs in pair order, each chunk a transaction.  The stage is
+ * left as it is until the last chunk drops it whole: deleting what
+ * each chunk moved would rewrite the stage's pages as well.  While a
+ * merge is under way meta "merging" holds the newest staged ts, how
+ * many staged ticks have moved, and the last pair moved: the pairs up
+ * to it have their ticks up to that ts in ticks, and their staged
+ * copies are no longer theirs (stage lookups skip them); every other
+ * pair is as before the merge.  Readers see the same ticks either way;
+ * writers finish the merge before they stage anything more, so that it
+ * is never under way for long.
  */
 
 #define STAGE_TICKS	(1 << 20)
@@ -37,6 +40,42 @@ int
 coin_stage_merged(struct coin_store *s, MDB_txn *txn, int64_t *ts)
 {
 	return coin_meta_ts(s, txn, "merged", 0, ts);
+}
+
+int
+coin_stage_merging(struct coin_store *s, MDB_txn *txn,
+    struct coin_merging *m)
+{
+	MDB_val k = { 7, "merging" }, v;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((rc = mdb_get(txn, s->meta, &k, &v)) == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return coin_store_mapcode(rc);
+	if (v.mv_size < 16 || v.mv_size > 16 + COIN_PAIR_MAX)
+		return COIN_ECORRUPT;
+	m->ts = (int64_t)coin_be64_get(v.mv_data);
+	m->moved = coin_be64_get((unsigned char *)v.mv_data + 8);
+	m->len = v.mv_size - 16;
+	memcpy(m->last, (unsigned char *)v.mv_data + 16, m->len);
+	if (m->ts <= 0 || (m->len > 0 &&
+	    coin_pair_valid(m->last, m->len, NULL) != 0))
+		return COIN_ECORRUPT;
+	return 0;
+}
+
+static int
+merging_put(struct coin_stage *st)
+{
+	unsigned char b[16 + COIN_PAIR_MAX];
+	MDB_val k = { 7, "merging" }, v = { 16 + st->m.len, b };
+
+	coin_be64_put(b, (uint64_t)st->m.ts);
+	coin_be64_put(b + 8, st->m.moved);
+	memcpy(b + 16, st->m.last, st->m.len);
+	return mdb_put(st->txn, st->s->meta, &k, &v, 0);
 }
 
 int
@@ -52,13 +91,14 @@ coin_stage_open(struct coin_store *s, MDB_txn *txn, struct coin_stage *st)
 	st->s = s;
 	st->txn = txn;
 	if ((rc = coin_stage_merged(s, txn, &st->merged)) != 0 ||
-	    (rc = coin_meta_ts(s, txn, "merging", 0, &st->merging)) != 0 ||
+	    (rc = coin_stage_merging(s, txn, &st->m)) != 0 ||
 	    (rc = mdb_stat(txn, s->recent, &ms)) != 0)
 		return coin_store_mapcode(rc);
-	if (st->merging != 0 && st->merging <= st->merged)
+	if ((st->m.ts != 0 && st->m.ts <= st->merged) ||
+	    st->m.moved > ms.ms_entries)
 		return COIN_ECORRUPT;
-	st->bound = st->merging != 0 ? st->merging : st->merged;
-	st->ticks = ms.ms_entries;
+	st->bound = st->m.ts != 0 ? st->m.ts : st->merged;
+	st->ticks = ms.ms_entries - st->m.moved;
 	if ((rc = mdb_cursor_open(txn, s->recent, &st->run[0].c)) != 0)
 		return coin_store_mapcode(rc);
 	/* The staged times: one hop down the tree each. */
@@ -70,7 +110,7 @@ coin_stage_open(struct coin_store *s, MDB_txn *txn, struct coin_stage *st)
 		}
 		ts = (int64_t)coin_be64_get(k.mv_data);
 		if (ts <= st->merged || ts == INT64_MAX ||
-		    (st->merging != 0 && ts > st->merging)) {
+		    (st->m.ts != 0 && ts > st->m.ts)) {
 			rc = COIN_ECORRUPT;
 			break;
 		}
@@ -179,12 +219,27 @@ run_find(struct coin_stage *st, int i, const char *pair, size_t plen,
 }
 
 int
+coin_stage_moved(const struct coin_merging *m, const char *pair,
+    size_t plen)
+{
+	size_t n = m->len < plen ? m->len : plen;
+	int c;
+
+	if (m->ts == 0)
+		return 0;
+	c = memcmp(pair, m->last, n);
+	return c < 0 || (c == 0 && plen <= m->len);
+}
+
+int
 coin_stage_range(struct coin_stage *st, const char *pair, size_t plen,
     int64_t from, int64_t to, coin_stage_fn *fn, void *arg)
 {
 	double p;
 	int i, rc;
 
+	if (coin_stage_moved(&st->m, pair, plen))
+		return 0;
 	for (i = 0; i < st->n; i++) {
 		if (st->run[i].ts < from)
 			continue;
@@ -205,6 +260,8 @@ coin_stage_latest(struct coin_stage *st, const char *pair, size_t plen,
 {
 	int i, rc;
 
+	if (coin_stage_moved(&st->m, pair, plen))
+		return MDB_NOTFOUND;
 	for (i = st->n - 1; i >= 0; i--) {
 		if (st->run[i].ts > to)
 			continue;
@@ -217,42 +274,6 @@ coin_stage_latest(struct coin_stage *st, const char *pair, size_t plen,
 	return MDB_NOTFOUND;
 }
 
-/*
- * Delete from each run of the stage its ticks of pairs up to last (those
- * a chunk moved: no run has one of an earlier pair), with one cursor.
- */
-static int
-unstage(struct coin_stage *st, const int64_t *ts, int n, const char *last,
-    size_t lastlen)
-{
-	unsigned char kb[8];
-	MDB_cursor *c;
-	MDB_val k, v;
-	int i, rc;
-
-	if ((rc = mdb_cursor_open(st->txn, st->s->recent, &c)) != 0)
-		return rc;
-	for (i = 0, rc = 0; i < n && rc == 0; i++) {
-		coin_be64_put(kb, (uint64_t)ts[i]);
-		k.mv_data = kb;
-		k.mv_size = 8;
-		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-			if (k.mv_size < 9 ||
-			    (int64_t)coin_be64_get(k.mv_data) != ts[i] ||
-			    keycmp(&k, last, lastlen) > 0)
-				break;
-			/* After a delete, MDB_NEXT gives the key after it. */
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
-				break;
-		}
-		if (rc == MDB_NOTFOUND)
-			rc = 0;
-	}
-	mdb_cursor_close(c);
-	return rc;
-}
-
 /* The merge is over: the stage empty, merged its newest ts. */
 static int
 merge_done(struct coin_stage *st)
@@ -260,60 +281,65 @@ merge_done(struct coin_stage *st)
 	MDB_val k = { 7, "merging" };
 	int rc;
 
+	coin_stage_close(st);
 	if ((rc = mdb_drop(st->txn, st->s->recent, 0)) != 0 ||
-	    (rc = coin_stage_set_merged(st, st->merging)) != 0)
+	    (rc = coin_stage_set_merged(st, st->m.ts)) != 0)
 		return rc;
 	rc = mdb_del(st->txn, st->s->meta, &k, NULL);
-	st->merging = 0;
+	memset(&st->m, 0, sizeof(st->m));
 	st->bound = st->merged;
 	st->ticks = 0;
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /*
- * Pairs walked in order from the first one staged, and for each the
- * head of each run (the runs are in ts order, each in pair order), so
- * that a tick costs one comparison a run, and each pair's ticks go in
- * one after the other on its last page.
+ * Pairs walked in order from the first one staged and not moved, and
+ * for each the head of each run (the runs are in ts order, each in
+ * pair order), so that a tick costs one comparison a run, and each
+ * pair's ticks go in one after the other on its last page.
  */
 int
 coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 {
 	struct coin_store *s = st->s;
-	unsigned char kb[COIN_TICKKEY_MAX], mb[8];
-	char last[COIN_PAIR_MAX];
+	unsigned char kb[COIN_TICKKEY_MAX];
 	MDB_val k[COIN_STAGE_MAX], v[COIN_STAGE_MAX], pk, pv, tk;
-	MDB_val mk = { 7, "merging" }, mv = { 8, mb };
 	MDB_cursor *tc, *pc;
-	int64_t ts[COIN_STAGE_MAX];
-	int live[COIN_STAGE_MAX], i, n, first, left = 0, rc;
-	size_t moved = 0, lastlen = 0;
+	int live[COIN_STAGE_MAX], i, first = -1, left = 0, rc = 0;
+	size_t moved = 0;
 
 	*done = 0;
-	if (st->n == 0 && st->merging == 0) {
+	if (st->n == 0 && st->m.ts == 0) {
 		*done = 1;
 		return 0;
 	}
-	if (st->merging == 0) {
-		st->merging = st->bound = st->run[st->n - 1].ts;
-		coin_be64_put(mb, (uint64_t)st->merging);
-		if ((rc = mdb_put(st->txn, s->meta, &mk, &mv, 0)) != 0)
-			return rc;
-	}
-	for (i = 0, first = 0; i < st->n; i++) {
+	if (st->m.ts == 0)
+		st->m.ts = st->bound = st->run[st->n - 1].ts;
+	/* Each run's first tick of a pair not moved yet. */
+	for (i = 0; i < st->n; i++) {
 		coin_be64_put(kb, (uint64_t)st->run[i].ts);
+		memcpy(kb + 8, st->m.last, st->m.len);
 		k[i].mv_data = kb;
-		k[i].mv_size = 8;
+		k[i].mv_size = 8 + st->m.len;
 		rc = mdb_cursor_get(st->run[i].c, &k[i], &v[i], MDB_SET_RANGE);
-		if (rc != 0)
-			return rc == MDB_NOTFOUND ? COIN_ECORRUPT :
-			    coin_store_mapcode(rc);
-		live[i] = 1;
+		if (rc == 0 && st->m.len > 0 && k[i].mv_size == 8 +
+		    st->m.len && memcmp(k[i].mv_data, kb, 8 + st->m.len) == 0)
+			rc = mdb_cursor_get(st->run[i].c, &k[i], &v[i],
+			    MDB_NEXT);
+		live[i] = rc == 0 && k[i].mv_size >= 9 &&
+		    (int64_t)coin_be64_get(k[i].mv_data) == st->run[i].ts;
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return coin_store_mapcode(rc);
+		rc = 0;
+		if (!live[i])
+			continue;
 		left++;
-		if (keycmp(&k[i], (char *)k[first].mv_data + 8,
+		if (first < 0 || keycmp(&k[i], (char *)k[first].mv_data + 8,
 		    k[first].mv_size - 8) < 0)
 			first = i;
 	}
+	if (left == 0)
+		return (*done = 1, merge_done(st));
 	if ((rc = mdb_cursor_open(st->txn, s->ticks, &tc)) != 0)
 		return coin_store_mapcode(rc);
 	if ((rc = mdb_cursor_open(st->txn, s->pairs, &pc)) != 0) {
@@ -321,12 +347,9 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 		return coin_store_mapcode(rc);
 	}
 	/* From the first pair staged: those before it are merged. */
-	rc = 0;
-	if (left > 0) {
-		pk.mv_data = (char *)k[first].mv_data + 8;
-		pk.mv_size = k[first].mv_size - 8;
-		rc = mdb_cursor_get(pc, &pk, &pv, MDB_SET_RANGE);
-	}
+	pk.mv_data = (char *)k[first].mv_data + 8;
+	pk.mv_size = k[first].mv_size - 8;
+	rc = mdb_cursor_get(pc, &pk, &pv, MDB_SET_RANGE);
 	while (rc == 0 && left > 0 && moved < most) {
 		if (pk.mv_size == 0 || pk.mv_size > COIN_PAIR_MAX) {
 			rc = COIN_ECORRUPT;
@@ -361,8 +384,8 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 				rc = 0;
 			}
 		}
-		memcpy(last, pk.mv_data, pk.mv_size);
-		lastlen = pk.mv_size;
+		memcpy(st->m.last, pk.mv_data, pk.mv_size);
+		st->m.len = pk.mv_size;
 		if (rc == 0)
 			rc = mdb_cursor_get(pc, &pk, &pv, MDB_NEXT);
 	}
@@ -375,24 +398,21 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 		rc = COIN_ECORRUPT;
 	if (rc != 0)
 		return coin_store_mapcode(rc);
-	if (left == 0) {
-		coin_stage_close(st);
-		*done = 1;
-		return merge_done(st);
-	}
+	if (left == 0)
+		return (*done = 1, merge_done(st));
 	/*
-	 * Part of it: out of the stage, which is read anew.  A run whose
-	 * head is not past the last pair walked holds a tick that did not
-	 * move (its pair is not listed): deleting it would lose it.
+	 * Part of it, told in merging; the stage is read anew.  A run
+	 * whose head is not past the last pair walked holds a tick that
+	 * did not move (its pair is not listed): it would be skipped as
+	 * moved, and lost.
 	 */
-	for (i = 0, n = st->n; i < n; i++) {
-		if (live[i] && keycmp(&k[i], last, lastlen) <= 0)
+	for (i = 0; i < st->n; i++)
+		if (live[i] && keycmp(&k[i], st->m.last, st->m.len) <= 0)
 			return COIN_ECORRUPT;
-		ts[i] = st->run[i].ts;
-	}
+	st->m.moved += moved;
+	if ((rc = merging_put(st)) != 0)
+		return rc;
 	coin_stage_close(st);
-	if ((rc = unstage(st, ts, n, last, lastlen)) != 0)
-		return coin_store_mapcode(rc);
 	return coin_stage_open(s, st->txn, st);
 }
 

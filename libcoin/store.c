@@ -1039,67 +1039,97 @@ pair_hash(const char *p, size_t n)
 }
 
 /*
+ * The slot of e's pair in the hash h (cap - 1 = mask) of b's pairs: its
+ * own, or the free one where it goes.
+ */
+static size_t
+first_slot(const struct coin_batch *b, const struct coin_first *h,
+    size_t mask, const struct coin_pend *e)
+{
+	const struct coin_pend *f;
+	size_t j;
+
+	for (j = pair_hash(b->arena + e->off, e->len) & mask; h[j].at != 0;
+	    j = (j + 1) & mask) {
+		f = &b->e[h[j].at - 1];
+		if (f->len == e->len && memcmp(b->arena + f->off,
+		    b->arena + e->off, e->len) == 0)
+			break;
+	}
+	return j;
+}
+
+/* Make the hash of b's pairs twice as large (or 64 slots), rehashed. */
+static int
+first_grow(struct coin_batch *b, size_t *cap)
+{
+	struct coin_first *h, *old = b->first;
+	size_t i, j, was = *cap, now = was == 0 ? 64 : 2 * was;
+
+	if (now > SIZE_MAX / 2 / sizeof(*h) ||
+	    (h = calloc(now, sizeof(*h))) == NULL)
+		return COIN_ENOMEM;
+	for (i = 0; i < was; i++)
+		if (old[i].at != 0) {
+			j = first_slot(b, h, now - 1, &b->e[old[i].at - 1]);
+			h[j] = old[i];
+		}
+	free(old);
+	b->first = h;
+	b->fcap = *cap = now;
+	return 0;
+}
+
+/*
  * Each pair of b once, with its oldest ts in b: into pairs, and its
- * stale state out.  A hash, not a sort: b's order is the stage's.
+ * stale state out.  A hash, not a sort: b's order is the stage's.  It
+ * grows with the pairs, not the ticks (at most half full): a batch of
+ * 100,000 ticks of 10,000 pairs needs 32,768 slots.
  */
 static int
 first_of_pairs(struct coin_store *s, MDB_txn *txn, struct coin_batch *b)
 {
-	const struct coin_pend *e, *f;
+	const struct coin_pend *e;
 	struct coin_first *h;
 	MDB_cursor *pc;
 	MDB_val k, none = { 0, "" };
-	size_t i, j, mask, cap = 64;
+	size_t i, j, cap = b->fcap, used = 0;
 	int64_t state_at;
 	int rc;
 
 	if ((rc = coin_state_at(s, txn, &state_at)) != 0)
 		return rc;
-	while (cap < 2 * b->n)
-		cap *= 2;
-	if (cap > b->fcap) {
-		free(b->first);
-		b->fcap = 0;
-		if (cap > SIZE_MAX / sizeof(*b->first) ||
-		    (b->first = malloc(cap * sizeof(*b->first))) == NULL)
-			return COIN_ENOMEM;
-		b->fcap = cap;
-	}
-	h = b->first;
-	memset(h, 0, cap * sizeof(*h));
-	mask = cap - 1;
+	if (cap == 0 && (rc = first_grow(b, &cap)) != 0)
+		return rc;
+	memset(b->first, 0, cap * sizeof(*b->first));
 	for (i = 0; i < b->n; i++) {
 		e = &b->e[i];
-		for (j = pair_hash(b->arena + e->off, e->len) & mask;;
-		    j = (j + 1) & mask) {
-			if (h[j].at == 0) {
-				h[j].at = i + 1;
+		h = b->first;
+		j = first_slot(b, h, cap - 1, e);
+		if (h[j].at != 0) {
+			if (e->ts < h[j].oldest)
 				h[j].oldest = e->ts;
-				break;
-			}
-			f = &b->e[h[j].at - 1];
-			if (f->len == e->len && memcmp(b->arena + f->off,
-			    b->arena + e->off, e->len) == 0) {
-				if (e->ts < h[j].oldest)
-					h[j].oldest = e->ts;
-				break;
-			}
+			continue;
 		}
+		if (2 * (used + 1) > cap) {
+			if ((rc = first_grow(b, &cap)) != 0)
+				return rc;
+			h = b->first;
+			j = first_slot(b, h, cap - 1, e);
+		}
+		h[j].at = i + 1;
+		h[j].oldest = e->ts;
+		used++;
 	}
+	h = b->first;
 	if ((rc = mdb_cursor_open(txn, s->pairs, &pc)) != 0)
 		return rc;
 	/* In the order of first arrival: a batch's order, as it came. */
 	for (i = 0; i < b->n && rc == 0; i++) {
 		e = &b->e[i];
-		for (j = pair_hash(b->arena + e->off, e->len) & mask;
-		    h[j].at != i + 1; j = (j + 1) & mask) {
-			f = &b->e[h[j].at - 1];
-			if (f->len == e->len && memcmp(b->arena + f->off,
-			    b->arena + e->off, e->len) == 0)
-				break;	/* not its first tick */
-		}
+		j = first_slot(b, h, cap - 1, e);
 		if (h[j].at != i + 1)
-			continue;
+			continue;	/* not its first tick */
 		if ((rc = drop_stale_state(s, txn, b->arena + e->off, e->len,
 		    h[j].oldest, state_at)) != 0)
 			break;
@@ -1244,7 +1274,7 @@ put_batch_fn(struct coin_store *s, MDB_txn *txn, void *arg)
 	if ((rc = coin_stage_open(s, txn, &st)) != 0)
 		return rc;
 	n = batch_times(b, st.merged, t, &nafter, &top);
-	if (st.merging != 0 || (st.n > 0 &&
+	if (st.m.ts != 0 || (st.n > 0 &&
 	    coin_stage_full(&st, new_times(&st, t, n), nafter))) {
 		rc = COIN_EMERGE;
 		if (!a->inline_merge ||
@@ -2059,6 +2089,7 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 	MDB_stat st;
 	MDB_cursor *c;
 	MDB_val k, v;
+	struct coin_merging m;
 	char pair[COIN_PAIR_MAX + 1];
 	int64_t first, last;
 	int rc;
@@ -2076,8 +2107,14 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 	info->ticks = st.ms_entries;
 	if ((rc = mdb_stat(txn, s->recent, &st)) != 0)
 		return rc;
-	info->ticks += st.ms_entries;
-	info->staged = st.ms_entries;
+	/* A merge under way has copies of the ticks it moved staged. */
+	if ((rc = coin_stage_merging(s, txn, &m)) != 0 &&
+	    rc != COIN_ECORRUPT)
+		return rc;
+	if (rc != 0 || m.moved > st.ms_entries)
+		m.moved = 0;
+	info->ticks += st.ms_entries - m.moved;
+	info->staged = st.ms_entries - m.moved;
 	if ((rc = mdb_stat(txn, s->pairs, &st)) != 0)
 		return rc;
 	info->pairs = st.ms_entries;
@@ -2168,19 +2205,14 @@ pair_known(struct coin_store *s, MDB_txn *txn, const char *pair,
 	return mdb_get(txn, s->pairs, &k, &v);
 }
 
-static int staged_any(void *, int64_t, double);
-
 /*
- * The ticks: keys, prices, times up to the bound (merged, or merging),
- * and their pairs listed; a pair with a tick after merged (one a merge
- * under way moved, st open on the stage) must have none staged.
+ * The ticks: keys, prices, times up to merged, or for the pairs a merge
+ * under way (m) has moved up to its time, and their pairs listed.
  */
 static int
-check_ticks(struct coin_store *s, MDB_txn *txn, struct coin_stage *st,
-    struct checker *ck)
+check_ticks(struct coin_store *s, MDB_txn *txn, int64_t merged,
+    const struct coin_merging *m, struct checker *ck)
 {
-	char moved[COIN_PAIR_MAX + 1] = "";
-	int any;
 	char last[COIN_PAIR_MAX + 1] = "";
 	struct coin_tick t;
 	MDB_cursor *c;
@@ -2205,24 +2237,10 @@ check_ticks(struct coin_store *s, MDB_txn *txn, struct coin_stage *st,
 		else if (coin_price_decode(&v, &t.price) != 0)
 			fault(ck, "ticks: %s at %lld: bad price", t.pair,
 			    (long long)t.ts);
-		else if (t.ts > st->bound)
+		else if (t.ts > merged && (t.ts > m->ts ||
+		    !coin_stage_moved(m, t.pair, strlen(t.pair))))
 			fault(ck, "ticks: %s at %lld: after the merged time "
-			    "%lld", t.pair, (long long)t.ts,
-			    (long long)st->bound);
-		else if (t.ts > st->merged && st->txn != NULL &&
-		    strcmp(t.pair, moved) != 0) {
-			memcpy(moved, t.pair, sizeof(moved));
-			any = 0;
-			if ((e = coin_stage_range(st, t.pair, strlen(t.pair),
-			    0, INT64_MAX, staged_any, &any)) != 0) {
-				rc = e;
-				break;
-			}
-			if (any)
-				fault(ck, "ticks: %s at %lld: moved by the merge "
-				    "under way, but %s has ticks staged still",
-				    t.pair, (long long)t.ts, t.pair);
-		}
+			    "%lld", t.pair, (long long)t.ts, (long long)merged);
 		if (strcmp(t.pair, last) == 0)
 			continue;
 		memcpy(last, t.pair, sizeof(last));
@@ -2240,17 +2258,18 @@ check_ticks(struct coin_store *s, MDB_txn *txn, struct coin_stage *st,
 }
 
 /*
- * The stage: keys, prices, times after merged and up to bound (the
- * time of a merge under way, or INT64_MAX), and their pairs listed.
+ * The stage: keys, prices, times after merged (and up to the time of a
+ * merge under way, m), their pairs listed, and as many of the pairs m
+ * moved as it says.
  */
 static int
 check_stage(struct coin_store *s, MDB_txn *txn, int64_t merged,
-    int64_t bound, struct checker *ck)
+    const struct coin_merging *m, struct checker *ck)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
 	double price;
-	uint64_t i = 0;
+	uint64_t i = 0, moved = 0;
 	int64_t ts, prev = 0;
 	int rc, e, times = 0;
 
@@ -2274,15 +2293,17 @@ check_stage(struct coin_store *s, MDB_txn *txn, int64_t merged,
 			    "merged time %lld", (int)(k.mv_size - 8),
 			    (char *)k.mv_data + 8, (long long)ts,
 			    (long long)merged);
-		else if (ts > bound)
+		else if (m->ts != 0 && ts > m->ts)
 			fault(ck, "recent: %.*s at %lld: after the time of "
 			    "the merge under way %lld", (int)(k.mv_size - 8),
 			    (char *)k.mv_data + 8, (long long)ts,
-			    (long long)bound);
+			    (long long)m->ts);
 		else if (coin_price_decode(&v, &price) != 0)
 			fault(ck, "recent: %.*s at %lld: bad price",
 			    (int)(k.mv_size - 8), (char *)k.mv_data + 8,
 			    (long long)ts);
+		moved += coin_stage_moved(m, (char *)k.mv_data + 8,
+		    k.mv_size - 8);
 		if ((e = pair_known(s, txn, (char *)k.mv_data + 8,
 		    k.mv_size - 8)) == MDB_NOTFOUND)
 			fault(ck, "pairs: %.*s has staged ticks but is not "
@@ -2299,6 +2320,10 @@ check_stage(struct coin_store *s, MDB_txn *txn, int64_t merged,
 	if (times > COIN_STAGE_MAX)
 		fault(ck, "recent: %d times staged, more than %d", times,
 		    COIN_STAGE_MAX);
+	if (moved != m->moved)
+		fault(ck, "meta: merging says %llu staged ticks moved, the "
+		    "stage has %llu of the pairs moved",
+		    (unsigned long long)m->moved, (unsigned long long)moved);
 	return 0;
 }
 
@@ -2500,13 +2525,12 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 {
 	struct checker ck = { fn, arg, 0 };
 	MDB_txn *txn;
-	struct coin_stage st;
-	int64_t maxts, merged, merging;
+	struct coin_merging m;
+	int64_t maxts, merged;
 	int rc;
 
 	if ((rc = coin_store_txn(s, MDB_RDONLY, &txn)) != 0)
 		return rc;
-	memset(&st, 0, sizeof(st));
 	if ((rc = info_fill(s, txn, info)) != 0 && rc != COIN_ECORRUPT)
 		goto out;
 	if (rc == COIN_ECORRUPT)
@@ -2516,26 +2540,16 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 		merged = INT64_MAX;
 	} else if (rc != 0)
 		goto out;
-	if ((rc = coin_meta_ts(s, txn, "merging", 0, &merging)) ==
-	    COIN_ECORRUPT) {
-		fault(&ck, "meta: merging is not a time");
-		merging = INT64_MAX;
+	if ((rc = coin_stage_merging(s, txn, &m)) == COIN_ECORRUPT) {
+		fault(&ck, "meta: merging is not a merge under way");
+		memset(&m, 0, sizeof(m));
 	} else if (rc != 0)
 		goto out;
-	else if (merging != 0 && merging <= merged)
+	else if (m.ts != 0 && m.ts <= merged)
 		fault(&ck, "meta: merging %lld is not after merged %lld",
-		    (long long)merging, (long long)merged);
-	/* The stage as readers see it, if they can (or check_stage says). */
-	if ((rc = coin_stage_open(s, txn, &st)) == COIN_ECORRUPT) {
-		coin_stage_close(&st);
-		memset(&st, 0, sizeof(st));
-	} else if (rc != 0)
-		goto out;
-	st.merged = merged;
-	st.bound = merging > merged ? merging : merged;
-	if ((rc = check_ticks(s, txn, &st, &ck)) != 0 ||
-	    (rc = check_stage(s, txn, merged, merging > merged ? merging :
-	    INT64_MAX, &ck)) != 0 ||
+		    (long long)m.ts, (long long)merged);
+	if ((rc = check_ticks(s, txn, merged, &m, &ck)) != 0 ||
+	    (rc = check_stage(s, txn, merged, &m, &ck)) != 0 ||
 	    (rc = check_pairs(s, txn, &ck)) != 0 ||
 	    (rc = check_state(s, txn, &ck)) != 0 ||
 	    (rc = check_stats(s, txn, &ck, &maxts)) != 0)
@@ -2547,7 +2561,6 @@ coin_store_check(struct coin_store *s, coin_fault_fn *fn, void *arg,
 		fault(&ck, "and %llu faults more",
 		    (unsigned long long)(ck.faults - FAULTS_MAX));
 out:
-	coin_stage_close(&st);
 	mdb_txn_abort(txn);
 	if (rc == 0 && ck.faults > 0)
 		rc = COIN_ECORRUPT;

@@ -807,9 +807,9 @@ count_one(const struct coin_tick *t, void *arg)
 static int
 merging_of(void)
 {
-	unsigned char v[16];
+	unsigned char v[16 + COIN_PAIR_MAX];
 
-	return raw_get(db, "meta", "merging", 7, v, sizeof(v)) == 8;
+	return raw_get(db, "meta", "merging", 7, v, sizeof(v)) >= 16;
 }
 
 /*
@@ -879,16 +879,18 @@ START_TEST(merge_cut_short)
 END_TEST
 
 /*
- * What the check holds a merge under way to: no pair both moved and
- * staged, nothing staged after its time, merging after merged.
+ * What the check holds a merge under way to: ticks after merged only of
+ * the pairs moved, nothing staged after its time, merging after merged
+ * and counting the staged ticks of the pairs up to its last.
  */
 START_TEST(merge_rules)
 {
 	struct coin_store *s = open_rw();
-	unsigned char kb[COIN_TICKKEY_MAX], price[8], mv[8];
+	unsigned char kb[COIN_TICKKEY_MAX], price[8], mv[16 + COIN_PAIR_MAX];
+	unsigned char bad[16 + COIN_PAIR_MAX];
 	double one = 1;
 	uint64_t u;
-	size_t n;
+	size_t n, mlen;
 
 	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
 	lmdb_hook_commit_full(1, LMDB_HOOK_EVER);
@@ -896,10 +898,13 @@ START_TEST(merge_rules)
 	ck_assert_int_ne(put_chunked(s, COIN_STAGE_MAX, 1), 0);
 	lmdb_hook_stop();
 	coin_store_close(s);
-	ck_assert(merging_of());
+	mlen = raw_get(db, "meta", "merging", 7, mv, sizeof(mv));
+	ck_assert_uint_eq(mlen, 16 + 9);
+	ck_assert_int_eq(memcmp(mv + 16, "c0511/usd", 9), 0);
+	ck_assert_uint_eq(coin_be64_get(mv + 8), 512 * COIN_STAGE_MAX);
 	memcpy(&u, &one, 8);
 	coin_be64_put(price, u);
-	/* A moved tick of a pair that is staged still. */
+	/* In ticks after merged, of a pair the merge has not moved. */
 	n = coin_tickkey_encode("c0999/usd", T0 + 60, kb);
 	raw_put(db, "ticks", kb, n, price, 8);
 	ck_assert_int_ge(faults_of(), 1);
@@ -910,14 +915,22 @@ START_TEST(merge_rules)
 	raw_put(db, "recent", kb, 17, price, 8);
 	ck_assert_int_ge(faults_of(), 1);
 	raw_put(db, "recent", kb, 17, NULL, 0);
-	/* merging not after merged. */
-	coin_be64_put(mv, 0);
-	raw_put(db, "meta", "merging", 7, mv, 8);
+	/* merging not after merged, or not what it moved, or none. */
+	memcpy(bad, mv, mlen);
+	coin_be64_put(bad, 0);
+	raw_put(db, "meta", "merging", 7, bad, mlen);
+	ck_assert_int_ge(faults_of(), 1);
+	memcpy(bad, mv, mlen);
+	coin_be64_put(bad + 8, 512 * COIN_STAGE_MAX - 1);
+	raw_put(db, "meta", "merging", 7, bad, mlen);
+	ck_assert_int_ge(faults_of(), 1);
+	memcpy(bad, mv, mlen);
+	bad[16 + 4] = '0';		/* c0501/usd: 10 pairs fewer */
+	raw_put(db, "meta", "merging", 7, bad, mlen);
 	ck_assert_int_ge(faults_of(), 1);
 	raw_put(db, "meta", "merging", 7, NULL, 0);
-	ck_assert_int_ge(faults_of(), 1);	/* moved, and not told */
-	coin_be64_put(mv, T0 + 60 * (COIN_STAGE_MAX - 1));
-	raw_put(db, "meta", "merging", 7, mv, 8);
+	ck_assert_int_ge(faults_of(), 1);
+	raw_put(db, "meta", "merging", 7, mv, mlen);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 	(void)staged(s, NULL);		/* sound again */
 	chunked_all(s, COIN_STAGE_MAX);
