@@ -58,10 +58,11 @@ void	out_init(void);
  * gather in b; flush(arg) is called to commit them, only between
  * batches (runs of one ts): when the input pauses (GRACE_MS), when
  * bulk ticks or times batches (0: any number) are pending at a batch's
- * end, when one batch reaches split ticks, and at the end.  Bad lines are reported and counted;
- * with strict, the first one drops the open batch and stops.  flush
- * returns 0, or -1 to stop (having set status).  SIGINT and SIGTERM
- * stop the loop between records; what is pending is flushed.
+ * end, when one batch reaches split ticks, and at the end.  Bad lines
+ * are reported and counted; with strict, the first one drops the open
+ * batch and stops.  flush returns 0, or -1 to stop (having set
+ * status).  SIGINT and SIGTERM stop the loop between records; what is
+ * pending is flushed.
  */
 #define GRACE_MS	20
 

@@ -330,7 +330,6 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 		    (int64_t)coin_be64_get(k[i].mv_data) == st->run[i].ts;
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return coin_store_mapcode(rc);
-		rc = 0;
 		if (!live[i])
 			continue;
 		left++;
@@ -338,8 +337,10 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 		    k[first].mv_size - 8) < 0)
 			first = i;
 	}
-	if (left == 0)
-		return (*done = 1, merge_done(st));
+	if (left == 0) {
+		*done = 1;
+		return merge_done(st);
+	}
 	if ((rc = mdb_cursor_open(st->txn, s->ticks, &tc)) != 0)
 		return coin_store_mapcode(rc);
 	if ((rc = mdb_cursor_open(st->txn, s->pairs, &pc)) != 0) {
@@ -398,8 +399,10 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 		rc = COIN_ECORRUPT;
 	if (rc != 0)
 		return coin_store_mapcode(rc);
-	if (left == 0)
-		return (*done = 1, merge_done(st));
+	if (left == 0) {
+		*done = 1;
+		return merge_done(st);
+	}
 	/*
 	 * Part of it, told in merging; the stage is read anew.  A run
 	 * whose head is not past the last pair walked holds a tick that
