@@ -33,7 +33,8 @@
  *   state    pair                           -> running sums, minima and
  *                                              maxima (stats.c)
  *   meta     "schema" -> "5", "latest" -> ts, "merged" -> ts,
- *            "merging" -> ts (only while a merge is under way),
+ *            "merging" -> ts, ticks moved, last pair moved (only
+ *            while a merge is under way),
  *            "state_at" -> ts: no state is of a later time
  *
  * ord() maps doubles to integers of the same order; complementing it
