@@ -84,6 +84,7 @@ struct expect {
 	int	 nm;		/* minutes 0 .. */
 	int	 at;		/* ticks seen */
 	double	 bump;		/* added to every price */
+	int	 wide;		/* pairs c0000 .. (put_chunked()) */
 };
 
 static int
@@ -93,7 +94,10 @@ expect_tick(const struct coin_tick *t, void *arg)
 	char want[COIN_PAIR_MAX + 1];
 	int p = e->at / e->nm, m = e->at % e->nm;
 
-	snprintf(want, sizeof(want), "p%03d/usd", p);
+	if (e->wide)
+		snprintf(want, sizeof(want), "c%04d/usd", p);
+	else
+		snprintf(want, sizeof(want), "p%03d/usd", p);
 	ck_assert_str_eq(t->pair, want);
 	ck_assert_int_eq(t->ts, T0 + 60 * (int64_t)m);
 	ck_assert_msg(t->price == price_of(p, m) + e->bump,
@@ -105,7 +109,7 @@ expect_tick(const struct coin_tick *t, void *arg)
 static void
 holds_all(struct coin_store *s, int np, int nm, double bump)
 {
-	struct expect e = { np, nm, 0, bump };
+	struct expect e = { np, nm, 0, bump, 0 };
 
 	ck_assert_int_eq(coin_store_ticks(s, NULL, 0, INT64_MAX, 0,
 	    expect_tick, &e), 0);
@@ -735,35 +739,15 @@ put_chunked(struct coin_store *s, int m0, int nm)
 	return rc;
 }
 
-struct walk {
-	int	 nm;		/* minutes 0 .. nm - 1 of every pair */
-	int	 at;
-};
-
-static int
-chunked_tick(const struct coin_tick *t, void *arg)
-{
-	struct walk *w = arg;
-	char want[COIN_PAIR_MAX + 1];
-	int p = w->at / w->nm, m = w->at % w->nm;
-
-	snprintf(want, sizeof(want), "c%04d/usd", p);
-	ck_assert_str_eq(t->pair, want);
-	ck_assert_int_eq(t->ts, T0 + 60 * (int64_t)m);
-	ck_assert(t->price == price_of(p, m));
-	w->at++;
-	return 0;
-}
-
 /* Every tick of minutes 0 .. nm - 1 once, in order, and nothing else. */
 static void
 chunked_all(struct coin_store *s, int nm)
 {
-	struct walk w = { nm, 0 };
+	struct expect e = { NCHUNKED, nm, 0, 0, 1 };
 
 	ck_assert_int_eq(coin_store_ticks(s, NULL, 0, INT64_MAX, 0,
-	    chunked_tick, &w), 0);
-	ck_assert_int_eq(w.at, NCHUNKED * nm);
+	    expect_tick, &e), 0);
+	ck_assert_int_eq(e.at, NCHUNKED * nm);
 }
 
 /* The stats of every pair at minute m over 10 minutes, as computed. */
@@ -813,40 +797,14 @@ merging_of(void)
 }
 
 /*
- * A full stage is merged a chunk of pairs a transaction, before the
- * batch that found it full goes in: three chunks, then the batch.
+ * A full stage, and the next minute, whose merge is cut short after its
+ * first chunk: the next commits find the map full, and it cannot grow.
+ * The store is left closed.
  */
-START_TEST(merge_in_chunks)
+static void
+cut_short(void)
 {
 	struct coin_store *s = open_rw();
-	uint64_t ticks;
-
-	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
-	ck_assert_uint_eq(staged(s, NULL), NCHUNKED * COIN_STAGE_MAX);
-	lmdb_hook_commit_full(0, 0);	/* counts the commits */
-	ck_assert_int_eq(put_chunked(s, COIN_STAGE_MAX, 1), 0);
-	lmdb_hook_stop();
-	ck_assert_uint_eq(lmdb_hook_commits(), 3 + 1);
-	ck_assert_uint_eq(staged(s, &ticks), NCHUNKED);
-	ck_assert_uint_eq(ticks, NCHUNKED * (COIN_STAGE_MAX + 1));
-	chunked_all(s, COIN_STAGE_MAX + 1);
-	chunked_stats(s, COIN_STAGE_MAX);
-	coin_store_close(s);
-	ck_assert(!merging_of());
-}
-END_TEST
-
-/*
- * A merge cut short after its first chunk (the next commits find the
- * map full, and it cannot grow) leaves a sound store: every tick is
- * found once, in ticks or staged, by readers and by the computation;
- * the next write finishes the merge before it stages anything.
- */
-START_TEST(merge_cut_short)
-{
-	struct coin_store *s = open_rw();
-	uint64_t ticks;
-	size_t n;
 
 	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
 	lmdb_hook_commit_full(1, LMDB_HOOK_EVER);
@@ -857,6 +815,53 @@ START_TEST(merge_cut_short)
 	    1);
 	coin_store_close(s);
 	ck_assert(merging_of());
+}
+
+/* After the merge and the minute after it: s holds all, and closes. */
+static void
+merged_whole(struct coin_store *s)
+{
+	uint64_t ticks;
+
+	ck_assert_uint_eq(staged(s, &ticks), NCHUNKED);
+	ck_assert_uint_eq(ticks, NCHUNKED * (COIN_STAGE_MAX + 1));
+	chunked_all(s, COIN_STAGE_MAX + 1);
+	chunked_stats(s, COIN_STAGE_MAX);
+	coin_store_close(s);
+	ck_assert(!merging_of());
+}
+
+/*
+ * A full stage is merged a chunk of pairs a transaction, before the
+ * batch that found it full goes in: three chunks, then the batch.
+ */
+START_TEST(merge_in_chunks)
+{
+	struct coin_store *s = open_rw();
+
+	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
+	ck_assert_uint_eq(staged(s, NULL), NCHUNKED * COIN_STAGE_MAX);
+	lmdb_hook_commit_full(0, 0);	/* counts the commits */
+	ck_assert_int_eq(put_chunked(s, COIN_STAGE_MAX, 1), 0);
+	lmdb_hook_stop();
+	ck_assert_uint_eq(lmdb_hook_commits(), 3 + 1);
+	merged_whole(s);
+}
+END_TEST
+
+/*
+ * A merge cut short after its first chunk leaves a sound store: every
+ * tick is found once, in ticks or staged, by readers and by the
+ * computation; the next write finishes the merge before it stages
+ * anything.
+ */
+START_TEST(merge_cut_short)
+{
+	struct coin_store *s;
+	uint64_t ticks;
+	size_t n;
+
+	cut_short();
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 	ck_assert_uint_eq(staged(s, &ticks), (NCHUNKED - COIN_MERGE_CHUNK /
 	    COIN_STAGE_MAX) * COIN_STAGE_MAX);
@@ -870,11 +875,7 @@ START_TEST(merge_cut_short)
 	s = open_rw();
 	chunked_stats(s, COIN_STAGE_MAX - 1);
 	ck_assert_int_eq(put_chunked(s, COIN_STAGE_MAX, 1), 0);
-	ck_assert_uint_eq(staged(s, NULL), NCHUNKED);
-	chunked_all(s, COIN_STAGE_MAX + 1);
-	chunked_stats(s, COIN_STAGE_MAX);
-	coin_store_close(s);
-	ck_assert(!merging_of());
+	merged_whole(s);
 }
 END_TEST
 
@@ -885,19 +886,14 @@ END_TEST
  */
 START_TEST(merge_rules)
 {
-	struct coin_store *s = open_rw();
+	struct coin_store *s;
 	unsigned char kb[COIN_TICKKEY_MAX], price[8], mv[16 + COIN_PAIR_MAX];
 	unsigned char bad[16 + COIN_PAIR_MAX];
 	double one = 1;
 	uint64_t u;
 	size_t n, mlen;
 
-	ck_assert_int_eq(put_chunked(s, 0, COIN_STAGE_MAX), 0);
-	lmdb_hook_commit_full(1, LMDB_HOOK_EVER);
-	lmdb_hook_grow_fail(0);
-	ck_assert_int_ne(put_chunked(s, COIN_STAGE_MAX, 1), 0);
-	lmdb_hook_stop();
-	coin_store_close(s);
+	cut_short();
 	mlen = raw_get(db, "meta", "merging", 7, mv, sizeof(mv));
 	ck_assert_uint_eq(mlen, 16 + 9);
 	ck_assert_int_eq(memcmp(mv + 16, "c0511/usd", 9), 0);
