@@ -103,9 +103,11 @@ SAN = -fsanitize=address,undefined -fno-sanitize-recover=all \
       -fno-omit-frame-pointer
 # libcurl's libp11-kit and glibc's newlocale() leak a few bytes of their
 # own when LOCPATH is set: tests/data/lsan.supp names them, nothing else.
+# The sanitizers make the code several times slower, and Check's
+# timeouts (4 s a test unless its case says) grow with them.
 sanitize: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/data/lsan.supp:print_suppressions=0 \
-	    $(MAKE) BUILD=$(BUILD)/sanitize CFLAGS="-O1 -g $(SAN)" \
+	    CK_TIMEOUT_MULTIPLIER=5 $(MAKE) BUILD=$(BUILD)/sanitize CFLAGS="-O1 -g $(SAN)" \
 	    LDFLAGS="$(SAN)" SANITIZED=1 test
 
 deps:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* crashloop.c - kill -9 a writer at random points, then prove the store */
 /*
- * usage: crashloop [-s] [-n ITERATIONS] [-r SEED] BINDIR DB
+ * usage: crashloop [-s] [-n ITERATIONS] [-p PAIRS] [-r SEED] BINDIR DB
  *
  * Each iteration starts BINDIR/coinstore on the store DB (with -s, the
  * pipeline coinstore | coinstddev, and kill -9 lands on coinstddev),
@@ -14,7 +14,9 @@
  * store is started every 100 iterations so that checks stay quick.
  * Every fifth iteration of coinstore also takes a --backup while it
  * writes: the copy must pass the same checks and hold every tick echoed
- * before the backup began.
+ * before the backup began.  With -p 1200 (40 pairs unless told), each
+ * merge of the stage takes three chunks, and a kill may cut it short:
+ * the count of stores left with a merge under way is printed.
  * Prints one line of counts; exits 0 when every iteration held.
  */
 #include <sys/types.h>
@@ -31,10 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "coin.h"
+#include "coin_int.h"
 
-#define PAIRS	40
 #define BATCHES	64	/* at most, per iteration */
+
+static int pairs = 40;
+static int cut_short;		/* stores left with a merge under way */
 
 static uint64_t seed = 88172645463325252ULL;
 static int stddev_too;
@@ -182,6 +186,16 @@ verify(const char *db, struct echo *e, const int64_t *sent, int nsent,
 		warnx("iteration %d: check: %s", iter, coin_strerror(rc));
 		fails++;
 	}
+	{
+		struct coin_merging m;
+		MDB_txn *txn;
+
+		if (coin_store_txn(s, MDB_RDONLY, &txn) == 0) {
+			if (coin_stage_merging(s, txn, &m) == 0 && m.ts != 0)
+				cut_short++;
+			mdb_txn_abort(txn);
+		}
+	}
 	for (p = e->buf; p != NULL && (nl = memchr(p, '\n',
 	    (size_t)(e->buf + e->len - p))) != NULL; p = nl + 1) {
 		verified++;
@@ -207,9 +221,9 @@ verify(const char *db, struct echo *e, const int64_t *sent, int nsent,
 		struct count c = { sent[i], 0 };
 
 		if (coin_store_ticks(s, NULL, sent[i], sent[i], 0, count_tick,
-		    &c) != 0 || (c.n != 0 && c.n != PAIRS)) {
+		    &c) != 0 || (c.n != 0 && c.n != pairs)) {
 			warnx("iteration %d: batch %lld torn: %d of %d ticks",
-			    iter, (long long)sent[i], c.n, PAIRS);
+			    iter, (long long)sent[i], c.n, pairs);
 			fails++;
 		}
 	}
@@ -219,7 +233,7 @@ verify(const char *db, struct echo *e, const int64_t *sent, int nsent,
 static int
 iteration(const char *db, int iter, int64_t *ts)
 {
-	char store[512], stddev[512], buf[PAIRS * 128];
+	char store[512], stddev[512], *buf;
 	char *sargv[] = { store, NULL }, *dargv[] = { stddev, NULL };
 	int in[2], mid[2], out[2], i, b, nsent = 0, status;
 	int64_t sent[BATCHES], deadline;
@@ -227,8 +241,10 @@ iteration(const char *db, int iter, int64_t *ts)
 	char bk[600];
 	pid_t ps, pd = -1, victim;
 	struct echo e = { NULL, 0, 0 };
-	size_t n = 0;
+	size_t n = 0, bufsz = (size_t)pairs * 128;
 
+	if ((buf = malloc(bufsz)) == NULL)
+		err(71, "malloc");
 	snprintf(store, sizeof(store), "%s/coinstore", bindir);
 	snprintf(bk, sizeof(bk), "%s.backup", db);
 	snprintf(stddev, sizeof(stddev), "%s/coinstddev", bindir);
@@ -262,9 +278,9 @@ iteration(const char *db, int iter, int64_t *ts)
 		    (*ts += 60);
 
 		if (b == 0 || bt != sent[b - 1])
-			for (i = 0, n = 0; i < PAIRS; i++)
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-				    "{\"pair\":\"p%02d/usd\",\"ts\":%lld,"
+			for (i = 0, n = 0; i < pairs; i++)
+				n += (size_t)snprintf(buf + n, bufsz - n,
+				    "{\"pair\":\"p%04d/usd\",\"ts\":%lld,"
 				    "\"price\":%d.%02d}\n", i, (long long)bt,
 				    1 + (int)(rnd() % 1000),
 				    (int)(rnd() % 100));
@@ -308,11 +324,12 @@ iteration(const char *db, int iter, int64_t *ts)
 
 		verify(bk, &before, sent, nsent, iter);
 		backups++;
-		snprintf(buf, sizeof(buf), "rm -rf '%s'", bk);
+		snprintf(buf, bufsz, "rm -rf '%s'", bk);
 		if (system(buf) != 0)
 			warnx("iteration %d: cannot remove %s", iter, bk);
 	}
 	free(e.buf);
+	free(buf);
 	return 0;
 }
 
@@ -323,10 +340,15 @@ main(int argc, char *argv[])
 	int ch, i, iterations = 1000;
 	int64_t ts;
 
-	while ((ch = getopt(argc, argv, "n:r:s")) != -1) {
+	while ((ch = getopt(argc, argv, "n:p:r:s")) != -1) {
 		switch (ch) {
 		case 'n':
 			iterations = (int)strtol(optarg, NULL, 10);
+			break;
+		case 'p':
+			pairs = (int)strtol(optarg, NULL, 10);
+			if (pairs < 1 || pairs > 9999)
+				errx(64, "-p: 1 to 9999 pairs");
 			break;
 		case 'r':
 			seed = strtoull(optarg, NULL, 10) | 1;
@@ -335,14 +357,15 @@ main(int argc, char *argv[])
 			stddev_too = 1;
 			break;
 		default:
-			errx(64, "usage: crashloop [-s] [-n N] [-r SEED] "
-			    "BINDIR DB");
+			errx(64, "usage: crashloop [-s] [-n N] [-p PAIRS] "
+			    "[-r SEED] BINDIR DB");
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 2)
-		errx(64, "usage: crashloop [-s] [-n N] [-r SEED] BINDIR DB");
+		errx(64, "usage: crashloop [-s] [-n N] [-p PAIRS] [-r SEED] "
+		    "BINDIR DB");
 	bindir = argv[0];
 	signal(SIGPIPE, SIG_IGN);
 	ts = time(NULL) / 60 * 60 - 30 * 86400;
@@ -354,9 +377,9 @@ main(int argc, char *argv[])
 		}
 		iteration(db, i, &ts);
 	}
-	printf("crashloop%s: %d iterations, %ld echoed records verified, "
-	    "%d backups taken while writing, %d failures\n",
-	    stddev_too ? " (coinstddev)" : "", iterations, verified, backups,
-	    fails);
+	printf("crashloop%s: %d iterations, %d pairs, %ld echoed records "
+	    "verified, %d backups taken while writing, %d left a merge under "
+	    "way, %d failures\n", stddev_too ? " (coinstddev)" : "",
+	    iterations, pairs, verified, backups, cut_short, fails);
 	return fails != 0;
 }
