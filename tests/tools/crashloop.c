@@ -106,6 +106,35 @@ drain(int fd, struct echo *e, int wait_ms)
 	}
 }
 
+/*
+ * Write buf[0..n) to fd (non-blocking) while draining the echo from out
+ * into e: a batch larger than a pipe would otherwise block both ends,
+ * the writer echoing, this writing.  -1 when fd fails.
+ */
+static int
+feed(int fd, const char *buf, size_t n, int out, struct echo *e)
+{
+	struct pollfd p[2] = { { fd, POLLOUT, 0 }, { out, POLLIN, 0 } };
+	ssize_t w;
+
+	while (n > 0) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return -1;
+		if (p[1].revents & (POLLIN | POLLHUP))
+			drain(out, e, 0);
+		if (!(p[0].revents & (POLLOUT | POLLERR | POLLHUP)))
+			continue;
+		if ((w = write(fd, buf, n)) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 static int fails;
 static long verified;
 static int backups;
@@ -266,6 +295,7 @@ iteration(const char *db, int iter, int64_t *ts)
 	close(mid[1]);
 	close(out[1]);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	victim = stddev_too ? pd : ps;
 	/* Pauses longer than coinstore's 20 ms grace end transactions. */
 	deadline = now_ms() + (int64_t)(rnd() % 90);
@@ -284,7 +314,7 @@ iteration(const char *db, int iter, int64_t *ts)
 				    "\"price\":%d.%02d}\n", i, (long long)bt,
 				    1 + (int)(rnd() % 1000),
 				    (int)(rnd() % 100));
-		if (write(in[1], buf, n) != (ssize_t)n)
+		if (feed(in[1], buf, n, out[0], &e) != 0)
 			break;
 		sent[nsent++] = bt;
 		drain(out[0], &e, rnd() % 2 ? 0 : 22 + (int)(rnd() % 10));
