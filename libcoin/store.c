@@ -472,6 +472,20 @@ upgrade(struct coin_store *s, MDB_txn *txn, void *arg)
 	return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
+/*
+ * Does the environment of txn hold nothing at all: no named database
+ * (a writer killed before its first commit left it so)?
+ */
+static int
+main_empty(MDB_txn *txn)
+{
+	MDB_dbi dbi;
+	MDB_stat ms;
+
+	return mdb_dbi_open(txn, NULL, 0, &dbi) == 0 &&
+	    mdb_stat(txn, dbi, &ms) == 0 && ms.ms_entries == 0;
+}
+
 /* Open the named databases, making them in a new store. */
 static int
 open_dbs(struct coin_store *s)
@@ -494,6 +508,10 @@ open_dbs(struct coin_store *s)
 		v.mv_data = num;
 		if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
 			goto fail;
+	} else if (rc == MDB_NOTFOUND && main_empty(txn)) {
+		/* Made by LMDB, but its first commit never came. */
+		rc = COIN_ENOSTORE;
+		goto fail;
 	} else if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
 		rc = COIN_ECORRUPT;	/* an LMDB store, but not ours */
 		goto fail;

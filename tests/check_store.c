@@ -399,6 +399,29 @@ START_TEST(not_ours_or_damaged)
 	    COIN_ENOSTORE);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
 	coin_store_close(s);
+	/*
+	 * So is one that LMDB made (its meta pages written) but whose
+	 * maker died before the first commit.
+	 */
+	snprintf(path, sizeof(path), "rm -rf '%s' && mkdir -p '%s'", db, db);
+	ck_assert_int_eq(system(path), 0);
+	{
+		MDB_env *env;
+
+		ck_assert_int_eq(mdb_env_create(&env), 0);
+		ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
+		mdb_env_close(env);
+	}
+	snprintf(path, sizeof(path), "%s/data.mdb", db);
+	ck_assert_int_ne(fd = open(path, O_RDONLY), -1);
+	ck_assert_int_gt(lseek(fd, 0, SEEK_END), 0);
+	close(fd);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_ENOSTORE);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE), 0);
+	coin_store_close(s);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	coin_store_close(s);
 }
 END_TEST
 
