@@ -367,7 +367,7 @@ END_TEST
 START_TEST(not_ours_or_damaged)
 {
 	struct coin_store *s;
-	char path[128];
+	char path[256];
 	int fd;
 
 	/* An LMDB environment that is not a coin store. */
