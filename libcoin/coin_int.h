@@ -123,13 +123,19 @@ struct coin_stage {
 	MDB_txn		*txn;
 	int64_t		 merged;
 	struct coin_merging m;
-	int64_t		 bound;		/* ticks hold no later ts */
 	size_t		 ticks;		/* staged, not moved */
 	int		 n;		/* staged times, oldest first */
 	struct coin_run	 run[COIN_STAGE_MAX];
 };
 
 typedef int	coin_stage_fn(void *arg, int64_t ts, double price);
+
+/* The newest ts ticks can hold: merged, or a merge under way's ts. */
+static inline int64_t
+coin_stage_bound(const struct coin_stage *st)
+{
+	return st->m.ts != 0 ? st->m.ts : st->merged;
+}
 
 /* The merged time of txn (0 before the first merge), or an error. */
 int	coin_stage_merged(struct coin_store *s, MDB_txn *txn, int64_t *ts);

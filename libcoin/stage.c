@@ -97,7 +97,6 @@ coin_stage_open(struct coin_store *s, MDB_txn *txn, struct coin_stage *st)
 	if ((st->m.ts != 0 && st->m.ts <= st->merged) ||
 	    st->m.moved > ms.ms_entries)
 		return COIN_ECORRUPT;
-	st->bound = st->m.ts != 0 ? st->m.ts : st->merged;
 	st->ticks = ms.ms_entries - st->m.moved;
 	if ((rc = mdb_cursor_open(txn, s->recent, &st->run[0].c)) != 0)
 		return coin_store_mapcode(rc);
@@ -287,7 +286,6 @@ merge_done(struct coin_stage *st)
 		return rc;
 	rc = mdb_del(st->txn, st->s->meta, &k, NULL);
 	memset(&st->m, 0, sizeof(st->m));
-	st->bound = st->merged;
 	st->ticks = 0;
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -314,7 +312,7 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 		return 0;
 	}
 	if (st->m.ts == 0)
-		st->m.ts = st->bound = st->run[st->n - 1].ts;
+		st->m.ts = st->run[st->n - 1].ts;
 	/* Each run's first tick of a pair not moved yet. */
 	for (i = 0; i < st->n; i++) {
 		coin_be64_put(kb, (uint64_t)st->run[i].ts);

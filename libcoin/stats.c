@@ -846,7 +846,7 @@ tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
 	if (from > to)
 		return 0;
 	/* Nothing after the bound is in ticks: not even a look. */
-	rc = from > c->st.bound ? MDB_NOTFOUND : 0;
+	rc = from > coin_stage_bound(&c->st) ? MDB_NOTFOUND : 0;
 	k.mv_data = kb;
 	k.mv_size = coin_tickkey_encode(pair, from, kb);
 	for (rc = rc != 0 ? rc :

@@ -1707,7 +1707,7 @@ walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
 		return fn(&e.t, arg);
 	}
 	/* Nothing after the bound is in ticks: not even a look. */
-	rc = since > st->bound ? MDB_NOTFOUND : 0;
+	rc = since > coin_stage_bound(st) ? MDB_NOTFOUND : 0;
 	k.mv_data = kb;
 	k.mv_size = coin_tickkey_encode(pair, since, kb);
 	for (rc = rc != 0 ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
