@@ -398,6 +398,26 @@ wait $bp
 run "backup taken during a write checks" coinstore --db "$WORK/bk2" --check
 is_status 0
 
+# --- a bulk load commits 64 minutes at most, each through the stage ---
+# 200 pairs x 200 minutes is 40,000 ticks, fewer than a bulk commit's
+# 100,000: in one commit it would go around the stage (none staged).
+# In commits of 64 minutes, each finds the stage full and merges it
+# first, so the last 8 minutes stay staged.
+awk -v t0="$((T0 - 400 * 60))" 'BEGIN {
+	for (m = 0; m < 200; m++)
+		for (p = 0; p < 200; p++)
+			printf "{\"pair\":\"g%03d/usd\",\"ts\":%d,\"price\":%d}\n",
+			    p, t0 + m * 60, 1 + p + m
+}' >"$WORK/g200"
+rm -rf "$WORK/g"
+run "bulk load of 200 minutes" coinstore -q --db "$WORK/g" "$WORK/g200"
+is_status 0
+same "$(coinstore --db "$WORK/g" --stats |
+    grep -o '"ticks":[0-9]*\|"staged":[0-9]*' | tr '\n' ' ')" \
+    '"ticks":40000 "staged":1600 ' "ticks, and staged"
+run "the bulk-loaded store checks" coinstore --db "$WORK/g" --check
+is_status 0
+
 # --- memory stays flat as the input grows ------------------------------
 # (Not under the sanitizers: their quarantine holds freed memory.)
 if [ -n "${SANITIZED:-}" ]; then
