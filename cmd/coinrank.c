@@ -271,16 +271,11 @@ static void
 rank_sort(const struct coin_stat **st, size_t n)
 {
 	struct coin_sortkey *key = emalloc((n ? n : 1) * sizeof(*key));
-	uint64_t bits;
-	double sd;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		key[i].hi = (uint64_t)st[i]->ts ^ (UINT64_C(1) << 63);
-		/* Bits of a double >= 0 grow with it: the greatest first. */
-		sd = st[i]->stddev == 0 ? 0 : st[i]->stddev;
-		memcpy(&bits, &sd, sizeof(bits));
-		key[i].lo = isnan(sd) ? UINT64_MAX : UINT64_MAX - 1 - bits;
+		key[i].lo = coin_stddev_code(st[i]->stddev);
 		key[i].name = st[i]->pair;
 		key[i].p = st[i];
 	}

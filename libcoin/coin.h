@@ -400,6 +400,12 @@ struct coin_sortkey {
 };
 
 /*
+ * The order code of a stddev (a coin_sortkey's lo, the stats' keys):
+ * the greatest first, -0 as 0, NAN last.
+ */
+uint64_t	coin_stddev_code(double sd);
+
+/*
  * Sort k[0..n) into that order: a radix sort on hi and lo, in time
  * linear in n (qsort() for a few, or when memory is short).
  */

@@ -93,9 +93,8 @@ bitsd(uint64_t u)
 	return d;
 }
 
-/* The complemented order-preserving code of a stddev; NAN sorts last. */
-static uint64_t
-stddev_code(double sd)
+uint64_t
+coin_stddev_code(double sd)
 {
 	uint64_t u;
 
@@ -155,7 +154,7 @@ coin_statkey_encode(int64_t ts, double stddev, const char *pair,
 	size_t n = strlen(pair);
 
 	coin_be64_put(k, (uint64_t)ts);
-	coin_be64_put(k + 8, stddev_code(stddev));
+	coin_be64_put(k + 8, coin_stddev_code(stddev));
 	memcpy(k + 16, pair, n);
 	return n + 16;
 }
@@ -1482,7 +1481,7 @@ stats_index(struct coin_store *s, MDB_txn *txn, const struct coin_stat *st,
 		}
 		ik.mv_data = ib;
 		ik.mv_size = coin_idxkey_encode(st->ts, st->pair, ib);
-		coin_be64_put(cb, stddev_code(st->stddev));
+		coin_be64_put(cb, coin_stddev_code(st->stddev));
 		iv.mv_data = cb;
 		iv.mv_size = 8;
 		if ((rc = mdb_cursor_put(ic, &ik, &iv, past ? MDB_APPEND :
@@ -1525,7 +1524,7 @@ coin_store_stats_put(struct coin_store *s, MDB_txn *txn,
 	/* Key order: ts (its sign bit flipped), stddev's code, pair. */
 	for (i = 0; i < n; i++) {
 		order[i].hi = (uint64_t)st[i].ts ^ (UINT64_C(1) << 63);
-		order[i].lo = stddev_code(st[i].stddev);
+		order[i].lo = coin_stddev_code(st[i].stddev);
 		order[i].name = st[i].pair;
 		order[i].p = &st[i];
 	}
@@ -2498,7 +2497,7 @@ check_stats(struct coin_store *s, MDB_txn *txn, struct checker *ck,
 		}
 		at_ts++;
 		if (statval_decode(&v, &st) != 0 ||
-		    stddev_code(sd) != stddev_code(st.stddev)) {
+		    coin_stddev_code(sd) != coin_stddev_code(st.stddev)) {
 			fault(ck, "stats: %s at %lld: bad value", st.pair,
 			    (long long)st.ts);
 			continue;
@@ -2511,7 +2510,7 @@ check_stats(struct coin_store *s, MDB_txn *txn, struct checker *ck,
 			break;
 		}
 		if (e == MDB_NOTFOUND || iv.mv_size != 8 ||
-		    coin_be64_get(iv.mv_data) != stddev_code(sd))
+		    coin_be64_get(iv.mv_data) != coin_stddev_code(sd))
 			fault(ck, "stats: %s at %lld: index disagrees",
 			    st.pair, (long long)st.ts);
 	}
