@@ -181,6 +181,40 @@ size_t	coin_tickkey_encode(const char *pair, int64_t ts, unsigned char *k);
 int	coin_tickkey_decode(const unsigned char *k, size_t len, char *pair,
 	    int64_t *ts);
 size_t	coin_idxkey_encode(int64_t ts, const char *pair, unsigned char *k);
+/*
+ * The ticks (schema 6): "series", a sorted duplicate of fixed size a
+ * tick under its pair, be64 ts then be64 price bits: dense pages, and
+ * a pair's ticks a page at a time.  Schemas up to 5 had one key a tick
+ * (pair NUL be64 ts -> price): the codecs above, for their upgrade.
+ */
+#define COIN_TICKVAL		16
+
+typedef int	coin_series_fn(void *arg, int64_t ts, double price);
+
+/* A tick's 16 bytes from ts and price. */
+void	coin_tickval_encode(int64_t ts, double price, unsigned char *b);
+/* ts and price from 16 bytes: 0, or COIN_ECORRUPT for a bad price. */
+int	coin_tickval_decode(const unsigned char *b, int64_t *ts,
+	    double *price);
+/* c onto pair's first tick at or after ts (0, its own out), or MDB_NOTFOUND. */
+int	coin_series_seek(MDB_cursor *c, const char *pair, size_t plen,
+	    int64_t ts, int64_t *got, double *price);
+/* c onto the pair's next tick (0), or MDB_NOTFOUND after its last. */
+int	coin_series_next(MDB_cursor *c, int64_t *ts, double *price);
+/* pair's first and last ts and (n not NULL) count; MDB_NOTFOUND: none. */
+int	coin_series_ends(MDB_cursor *c, const char *pair, size_t plen,
+	    int64_t *first, int64_t *last, size_t *n);
+/* fn for each tick of pair with from <= ts <= to, oldest first. */
+int	coin_series_range(MDB_cursor *c, const char *pair, size_t plen,
+	    int64_t from, int64_t to, coin_series_fn *fn, void *arg);
+/*
+ * Put a tick, replacing the pair's tick of the same ts.  newest (NULL:
+ * none) is the caller's memory of the pair's newest tick, INT64_MAX when
+ * not known: a later tick is then appended without a look.
+ */
+int	coin_series_put(MDB_cursor *c, const char *pair, size_t plen,
+	    int64_t ts, double price, int64_t *newest);
+
 size_t	coin_statkey_encode(int64_t ts, double stddev, const char *pair,
 	    unsigned char *k);
 /*

@@ -301,9 +301,11 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 {
 	struct coin_store *s = st->s;
 	unsigned char kb[COIN_TICKKEY_MAX];
-	MDB_val k[COIN_STAGE_MAX], v[COIN_STAGE_MAX], pk, pv, tk;
+	MDB_val k[COIN_STAGE_MAX], v[COIN_STAGE_MAX], pk, pv;
 	MDB_cursor *tc, *pc;
 	int live[COIN_STAGE_MAX], i, first = -1, left = 0, rc = 0;
+	int64_t newest;
+	double price;
 	size_t moved = 0;
 
 	*done = 0;
@@ -354,21 +356,19 @@ coin_stage_merge(struct coin_stage *st, size_t most, int *done)
 			rc = COIN_ECORRUPT;
 			break;
 		}
-		memcpy(kb, pk.mv_data, pk.mv_size);
-		kb[pk.mv_size] = '\0';
-		tk.mv_data = kb;
-		tk.mv_size = pk.mv_size + 9;
+		newest = INT64_MAX;
 		for (i = 0; i < st->n && rc == 0; i++) {
 			if (!live[i] || k[i].mv_size != 8 + pk.mv_size ||
 			    memcmp((char *)k[i].mv_data + 8, pk.mv_data,
 			    pk.mv_size) != 0)
 				continue;
-			if (v[i].mv_size != 8) {
+			if (coin_price_decode(&v[i], &price) != 0) {
 				rc = COIN_ECORRUPT;
 				break;
 			}
-			memcpy(kb + pk.mv_size + 1, k[i].mv_data, 8);
-			if ((rc = mdb_cursor_put(tc, &tk, &v[i], 0)) != 0)
+			/* The runs in time order: each one appended. */
+			if ((rc = coin_series_put(tc, pk.mv_data, pk.mv_size,
+			    st->run[i].ts, price, &newest)) != 0)
 				break;
 			moved++;
 			rc = mdb_cursor_get(st->run[i].c, &k[i], &v[i],

@@ -731,18 +731,6 @@ state_put(struct ctx *c, const char *pair)
 	    0);
 }
 
-static int
-price_of(const MDB_val *v, double *p)
-{
-	uint64_t u;
-
-	if (v->mv_size != 8)
-		return COIN_ECORRUPT;
-	u = coin_be64_get(v->mv_data);
-	memcpy(p, &u, 8);
-	return isfinite(*p) && *p > 0 ? 0 : COIN_ECORRUPT;
-}
-
 /* Does a new price p dominate the queued price q?  j 0: maxima. */
 static int
 dominates(int j, double p, double q)
@@ -833,42 +821,21 @@ static int
 tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
     int (*fn)(struct ctx *, int64_t, double), int *count)
 {
-	unsigned char kb[COIN_TICKKEY_MAX];
 	size_t plen = strlen(pair);
 	struct staged sa;
-	MDB_val k, v;
-	int64_t ts;
-	double p;
 	int rc;
 
 	if (from < 0)
 		from = 0;
 	if (from > to)
 		return 0;
-	/* Nothing after the bound is in ticks: not even a look. */
-	rc = from > coin_stage_bound(&c->st) ? MDB_NOTFOUND : 0;
-	k.mv_data = kb;
-	k.mv_size = coin_tickkey_encode(pair, from, kb);
-	for (rc = rc != 0 ? rc :
-	    mdb_cursor_get(c->ticks, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(c->ticks, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != plen + 9 || memcmp(k.mv_data, pair, plen) ||
-		    ((unsigned char *)k.mv_data)[plen] != '\0')
-			break;
-		ts = (int64_t)coin_be64_get((unsigned char *)k.mv_data +
-		    plen + 1);
-		if (ts > to)
-			break;
-		if ((rc = price_of(&v, &p)) != 0 || (rc = fn(c, ts, p)) != 0)
-			return rc;
-		if (count != NULL)
-			(*count)++;
-	}
-	if (rc != MDB_NOTFOUND && rc != 0)
-		return coin_store_mapcode(rc);
 	sa.c = c;
 	sa.fn = fn;
 	sa.count = count;
+	/* Nothing after the bound is in ticks: not even a look. */
+	if (from <= coin_stage_bound(&c->st) && (rc = coin_series_range(
+	    c->ticks, pair, plen, from, to, staged_tick, &sa)) != 0)
+		return coin_store_mapcode(rc);
 	return coin_stage_range(&c->st, pair, plen, from, to, staged_tick,
 	    &sa);
 }

@@ -58,7 +58,7 @@
  * merging (stage.c): a schema 4 reader would miss the moved ticks of a
  * merge under way.
  */
-#define SCHEMA		5
+#define SCHEMA		6
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)
 #define STATVAL_LEN	56
 #define PRUNE_BATCH	10000
@@ -144,6 +144,147 @@ coin_tickkey_decode(const unsigned char *k, size_t len, char *pair,
 	memcpy(pair, k, n);
 	pair[n] = '\0';
 	*ts = (int64_t)coin_be64_get(k + n + 1);
+	return 0;
+}
+
+void
+coin_tickval_encode(int64_t ts, double price, unsigned char *b)
+{
+	coin_be64_put(b, (uint64_t)ts);
+	coin_be64_put(b + 8, dbits(price));
+}
+
+int
+coin_tickval_decode(const unsigned char *b, int64_t *ts, double *price)
+{
+	*ts = (int64_t)coin_be64_get(b);
+	*price = bitsd(coin_be64_get(b + 8));
+	return isfinite(*price) && *price > 0 ? 0 : COIN_ECORRUPT;
+}
+
+/* One tick of a series: 0, or COIN_ECORRUPT for a bad size or price. */
+static int
+tickval_get(const MDB_val *d, int64_t *ts, double *price)
+{
+	if (d->mv_size != COIN_TICKVAL)
+		return COIN_ECORRUPT;
+	return coin_tickval_decode(d->mv_data, ts, price);
+}
+
+int
+coin_series_seek(MDB_cursor *c, const char *pair, size_t plen, int64_t ts,
+    int64_t *got, double *price)
+{
+	unsigned char b[8];
+	MDB_val k = { plen, (void *)(uintptr_t)pair }, d = { 8, b };
+	int rc;
+
+	coin_be64_put(b, (uint64_t)ts);
+	if ((rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE)) != 0)
+		return rc;
+	return tickval_get(&d, got, price);
+}
+
+int
+coin_series_next(MDB_cursor *c, int64_t *ts, double *price)
+{
+	MDB_val k, d;
+	int rc;
+
+	if ((rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_DUP)) != 0)
+		return rc;
+	return tickval_get(&d, ts, price);
+}
+
+int
+coin_series_ends(MDB_cursor *c, const char *pair, size_t plen,
+    int64_t *first, int64_t *last, size_t *n)
+{
+	MDB_val k = { plen, (void *)(uintptr_t)pair }, d;
+	double p;
+	int rc;
+
+	if ((rc = mdb_cursor_get(c, &k, &d, MDB_SET)) != 0 ||
+	    (rc = tickval_get(&d, first, &p)) != 0)
+		return rc;
+	if (n != NULL && (rc = mdb_cursor_count(c, n)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_get(c, &k, &d, MDB_LAST_DUP)) != 0)
+		return rc;
+	return tickval_get(&d, last, &p);
+}
+
+int
+coin_series_range(MDB_cursor *c, const char *pair, size_t plen,
+    int64_t from, int64_t to, coin_series_fn *fn, void *arg)
+{
+	unsigned char b[8];
+	const unsigned char *t;
+	MDB_val k = { plen, (void *)(uintptr_t)pair }, d = { 8, b };
+	size_t n, i;
+	int64_t ts;
+	double p;
+	int rc;
+
+	coin_be64_put(b, (uint64_t)from);
+	if ((rc = mdb_cursor_get(c, &k, &d, MDB_GET_BOTH_RANGE)) != 0)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if ((rc = mdb_cursor_count(c, &n)) != 0)
+		return rc;
+	/* A page of them at a time (the whole page the first is on). */
+	if (n > 1 && (rc = mdb_cursor_get(c, &k, &d, MDB_GET_MULTIPLE)) != 0)
+		return rc;
+	for (;;) {
+		if (d.mv_size == 0 || d.mv_size % COIN_TICKVAL != 0)
+			return COIN_ECORRUPT;
+		t = d.mv_data;
+		for (i = 0; i < d.mv_size; i += COIN_TICKVAL) {
+			if (coin_tickval_decode(t + i, &ts, &p) != 0)
+				return COIN_ECORRUPT;
+			if (ts < from)
+				continue;
+			if (ts > to)
+				return 0;
+			if ((rc = fn(arg, ts, p)) != 0)
+				return rc;
+		}
+		if (n == 1)
+			return 0;
+		if ((rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_MULTIPLE)) != 0)
+			return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+}
+
+int
+coin_series_put(MDB_cursor *c, const char *pair, size_t plen, int64_t ts,
+    double price, int64_t *newest)
+{
+	unsigned char b[COIN_TICKVAL];
+	MDB_val k = { plen, (void *)(uintptr_t)pair }, d;
+	int64_t got;
+	double p;
+	int rc, after = 1;
+
+	coin_tickval_encode(ts, price, b);
+	if (newest == NULL || ts <= *newest) {
+		/* One of this time already: replaced. */
+		rc = coin_series_seek(c, pair, plen, ts, &got, &p);
+		if (rc == 0 && got == ts) {
+			if (dbits(p) == dbits(price))
+				return 0;
+			if ((rc = mdb_cursor_del(c, 0)) != 0)
+				return rc;
+		} else if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+		after = rc == MDB_NOTFOUND;
+	}
+	d.mv_data = b;
+	d.mv_size = COIN_TICKVAL;
+	/* Past every tick of the pair: the page splits as for an append. */
+	if ((rc = mdb_cursor_put(c, &k, &d, after ? MDB_APPENDDUP : 0)) != 0)
+		return rc;
+	if (newest != NULL)
+		*newest = after ? ts : INT64_MAX;
 	return 0;
 }
 
@@ -394,15 +535,51 @@ upgrade1(struct coin_store *s, MDB_txn *txn)
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-static int next_pair(MDB_cursor *, const char *, MDB_val *, MDB_val *);
-static int pair_newest(MDB_cursor *, const char *, int64_t *);
+/* Schema 5 ticks: c onto the first key of the pair after pair. */
+static int
+next_pair(MDB_cursor *c, const char *pair, MDB_val *k, MDB_val *v)
+{
+	unsigned char kb[COIN_PAIR_MAX + 1];
+	size_t n = strlen(pair);
+
+	memcpy(kb, pair, n);
+	kb[n] = 1;		/* after every "pair NUL ts" */
+	k->mv_data = kb;
+	k->mv_size = n + 1;
+	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+}
+
+/*
+ * Schema 5 ticks: c onto the newest tick of pair (which has one), the
+ * key before the next pair's first.  Its ts into *ts.
+ */
+static int
+pair_newest(MDB_cursor *c, const char *pair, int64_t *ts)
+{
+	char got[COIN_PAIR_MAX + 1];
+	MDB_val k, v;
+	int rc;
+
+	rc = next_pair(c, pair, &k, &v);
+	if (rc == 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc != 0)
+		return rc;
+	if (coin_tickkey_decode(k.mv_data, k.mv_size, got, ts) != 0 ||
+	    strcmp(got, pair) != 0)
+		return COIN_ECORRUPT;
+	return 0;
+}
+
 
 /*
  * Schema 2 to 3: every pair of ticks into pairs, and merged set to the
  * newest tick (the stage is empty: every tick is in ticks).
  */
 static int
-upgrade2(struct coin_store *s, MDB_txn *txn)
+upgrade2(struct coin_store *s, MDB_txn *txn, MDB_dbi ticks)
 {
 	char pair[COIN_PAIR_MAX + 1];
 	MDB_cursor *c;
@@ -411,7 +588,7 @@ upgrade2(struct coin_store *s, MDB_txn *txn)
 	unsigned char b[8];
 	int rc;
 
-	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
+	if ((rc = mdb_cursor_open(txn, ticks, &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	    rc = next_pair(c, pair, &k, &v)) {
@@ -441,6 +618,50 @@ upgrade2(struct coin_store *s, MDB_txn *txn)
 }
 
 /*
+ * Schema 5 to 6: the ticks of the one-key-a-tick database into series,
+ * in key order (each pair's appended), and that database dropped.  One
+ * transaction: a store of 14.4M ticks takes some seconds, and LMDB
+ * writes the pages it fills out early once they are many.
+ */
+static int
+upgrade5(struct coin_store *s, MDB_txn *txn, MDB_dbi ticks)
+{
+	char pair[COIN_PAIR_MAX + 1], last[COIN_PAIR_MAX + 1] = "";
+	MDB_cursor *c, *sc;
+	MDB_val k, v;
+	int64_t ts, newest = INT64_MAX;
+	double price;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, ticks, &c)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, s->ticks, &sc)) != 0) {
+		mdb_cursor_close(c);
+		return rc;
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair, &ts) != 0 ||
+		    coin_price_decode(&v, &price) != 0) {
+			rc = COIN_ECORRUPT;
+			break;
+		}
+		if (strcmp(pair, last) != 0) {
+			memcpy(last, pair, sizeof(last));
+			newest = INT64_MAX;
+		}
+		if ((rc = coin_series_put(sc, pair, strlen(pair), ts, price,
+		    &newest)) != 0)
+			break;
+	}
+	mdb_cursor_close(sc);
+	mdb_cursor_close(c);
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	return mdb_drop(txn, ticks, 1);
+}
+
+/*
  * Bring a store of an older schema to this one, by a writer that opens
  * it (in a transaction of its own, which can grow the map).  Another
  * writer may have done it meanwhile.
@@ -450,6 +671,7 @@ upgrade(struct coin_store *s, MDB_txn *txn, void *arg)
 {
 	MDB_val k = { 6, "schema" }, v;
 	char now = '0' + SCHEMA, was;
+	MDB_dbi ticks;
 	int rc;
 
 	(void)arg;
@@ -460,8 +682,12 @@ upgrade(struct coin_store *s, MDB_txn *txn, void *arg)
 	was = *(char *)v.mv_data;
 	if (was == now)
 		return 0;
+	/* The ticks of schema 5 and before (none: made empty, to go). */
+	if ((rc = mdb_dbi_open(txn, "ticks", MDB_CREATE, &ticks)) != 0)
+		return rc;
 	if ((was == '1' && (rc = upgrade1(s, txn)) != 0) ||
-	    (was <= '2' && (rc = upgrade2(s, txn)) != 0))
+	    (was <= '2' && (rc = upgrade2(s, txn, ticks)) != 0) ||
+	    (rc = upgrade5(s, txn, ticks)) != 0)
 		return rc;
 	/*
 	 * 3 to 4: state_at is kept from the next states written.  4 to 5:
@@ -529,7 +755,8 @@ open_dbs(struct coin_store *s)
 		rc = COIN_EUPGRADE;
 		goto fail;
 	}
-	if ((rc = mdb_dbi_open(txn, "ticks", create, &s->ticks)) != 0 ||
+	if ((rc = mdb_dbi_open(txn, "series", create | MDB_DUPSORT |
+	    MDB_DUPFIXED, &s->ticks)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "stats", create, &s->stats)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "statidx", create, &s->statidx)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "counts", create, &s->counts)) != 0 ||
@@ -947,11 +1174,11 @@ new_times(const struct coin_stage *st, const int64_t *t, int n)
 static int
 put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b)
 {
-	unsigned char kb[COIN_TICKKEY_MAX], vb[8];
 	const struct coin_pend *e, *prev = NULL;
 	MDB_cursor *c, *pc;
-	MDB_val k, v, none = { 0, "" };
-	int64_t state_at;
+	MDB_val k, none = { 0, "" };
+	int64_t state_at, newest = INT64_MAX;
+	const char *pair;
 	size_t i;
 	int rc;
 
@@ -970,32 +1197,27 @@ put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b)
 	}
 	for (i = 0; i < b->n; i++, prev = e) {
 		e = &b->e[b->order[i]];
-		memcpy(kb, b->arena + e->off, e->len);
+		pair = b->arena + e->off;
 		/* The first of each pair in key order is its oldest. */
 		if (prev == NULL || prev->len != e->len ||
-		    memcmp(b->arena + prev->off, kb, e->len) != 0) {
-			if ((rc = drop_stale_state(s, txn, (char *)kb, e->len,
+		    memcmp(b->arena + prev->off, pair, e->len) != 0) {
+			if ((rc = drop_stale_state(s, txn, pair, e->len,
 			    e->ts, state_at)) != 0)
 				break;
-			k.mv_data = kb;
+			k.mv_data = (void *)(uintptr_t)pair;
 			k.mv_size = e->len;
 			rc = mdb_cursor_put(pc, &k, &none, MDB_NOOVERWRITE);
 			if (rc != 0 && rc != MDB_KEYEXIST)
 				break;
+			newest = INT64_MAX;
 		}
-		kb[e->len] = '\0';
-		coin_be64_put(kb + e->len + 1, (uint64_t)e->ts);
-		k.mv_data = kb;
-		k.mv_size = e->len + 9;
-		coin_be64_put(vb, dbits(e->price));
-		v.mv_data = vb;
-		v.mv_size = 8;
-		if ((rc = mdb_cursor_put(c, &k, &v, 0)) != 0)
+		if ((rc = coin_series_put(c, pair, e->len, e->ts, e->price,
+		    &newest)) != 0)
 			break;
 	}
 	mdb_cursor_close(pc);
 	mdb_cursor_close(c);
-	return rc == MDB_KEYEXIST ? 0 : rc;
+	return rc;
 }
 
 /* Stage key order (ts, then pair), then arrival, so that the later wins. */
@@ -1244,12 +1466,8 @@ put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
 		v.mv_size = 8;
 		if (e->ts <= merged) {
 			/* Late: into ticks, where its time is. */
-			memcpy(kb, b->arena + e->off, e->len);
-			kb[e->len] = '\0';
-			coin_be64_put(kb + e->len + 1, (uint64_t)e->ts);
-			k.mv_data = kb;
-			k.mv_size = e->len + 9;
-			rc = mdb_cursor_put(tc, &k, &v, 0);
+			rc = coin_series_put(tc, b->arena + e->off, e->len,
+			    e->ts, e->price, NULL);
 			continue;
 		}
 		coin_be64_put(kb, (uint64_t)e->ts);
@@ -1606,20 +1824,6 @@ read_end(MDB_txn *txn, MDB_cursor *c)
 	mdb_txn_abort(txn);
 }
 
-/* Position c on the first key of the pair after pair. */
-static int
-next_pair(MDB_cursor *c, const char *pair, MDB_val *k, MDB_val *v)
-{
-	unsigned char kb[COIN_PAIR_MAX + 1];
-	size_t n = strlen(pair);
-
-	memcpy(kb, pair, n);
-	kb[n] = 1;		/* after every "pair NUL ts" */
-	k->mv_data = kb;
-	k->mv_size = n + 1;
-	return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
-}
-
 struct emit {
 	struct coin_tick	 t;
 	coin_tick_fn		*fn;
@@ -1637,30 +1841,6 @@ emit_staged(void *arg, int64_t ts, double price)
 }
 
 /*
- * Put c on the newest tick in ticks of pair (which has one): the key
- * before the next pair's first.  Its ts into *ts.
- */
-static int
-pair_newest(MDB_cursor *c, const char *pair, int64_t *ts)
-{
-	char got[COIN_PAIR_MAX + 1];
-	MDB_val k, v;
-	int rc;
-
-	rc = next_pair(c, pair, &k, &v);
-	if (rc == 0)
-		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-	else if (rc == MDB_NOTFOUND)
-		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (rc != 0)
-		return rc;
-	if (coin_tickkey_decode(k.mv_data, k.mv_size, got, ts) != 0 ||
-	    strcmp(got, pair) != 0)
-		return COIN_ECORRUPT;
-	return 0;
-}
-
-/*
  * Walk the ticks of one pair from since up to until: those in ticks,
  * then the staged ones.  With latest, only the newest.
  */
@@ -1668,10 +1848,10 @@ static int
 walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
     int64_t since, int64_t until, int latest, coin_tick_fn *fn, void *arg)
 {
-	unsigned char kb[COIN_TICKKEY_MAX];
 	struct emit e;
 	size_t plen = strlen(pair);
-	MDB_val k, v;
+	MDB_val k = { plen, (void *)(uintptr_t)pair }, v;
+	int64_t first, last;
 	int rc;
 
 	e.fn = fn;
@@ -1684,46 +1864,34 @@ walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
 			return e.t.ts < since ? 0 : fn(&e.t, arg);
 		if (rc != MDB_NOTFOUND)
 			return rc;
-		/* The key before (pair, until + 1) is the newest. */
-		k.mv_data = kb;
-		k.mv_size = coin_tickkey_encode(pair,
-		    (int64_t)((uint64_t)until + 1), kb);
-		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		if (rc == 0)
-			rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
-		else if (rc == MDB_NOTFOUND)
-			rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		/* The tick before the first after until is the newest. */
+		rc = coin_series_ends(c, pair, plen, &first, &last, NULL);
+		if (rc == 0 && last > until) {
+			rc = coin_series_seek(c, pair, plen,
+			    (int64_t)((uint64_t)until + 1), &e.t.ts,
+			    &e.t.price);
+			if (rc == 0)
+				rc = mdb_cursor_get(c, &k, &v, MDB_PREV_DUP);
+			if (rc == 0 && v.mv_size != COIN_TICKVAL)
+				rc = COIN_ECORRUPT;
+			if (rc == 0 && coin_tickval_decode(v.mv_data,
+			    &e.t.ts, &e.t.price) != 0)
+				rc = COIN_ECORRUPT;
+		} else if (rc == 0)
+			rc = coin_series_seek(c, pair, plen, last, &e.t.ts,
+			    &e.t.price);
 		if (rc == MDB_NOTFOUND)
 			return 0;
 		if (rc != 0)
 			return coin_store_mapcode(rc);
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, e.t.pair,
-		    &e.t.ts) != 0 || coin_price_decode(&v, &e.t.price) != 0)
-			return COIN_ECORRUPT;
-		if (strcmp(e.t.pair, pair) != 0 || e.t.ts < since ||
-		    e.t.ts > until)
+		if (e.t.ts < since || e.t.ts > until)
 			return 0;
 		return fn(&e.t, arg);
 	}
 	/* Nothing after the bound is in ticks: not even a look. */
-	rc = since > coin_stage_bound(st) ? MDB_NOTFOUND : 0;
-	k.mv_data = kb;
-	k.mv_size = coin_tickkey_encode(pair, since, kb);
-	for (rc = rc != 0 ? rc : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	    rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, e.t.pair,
-		    &e.t.ts) != 0)
-			return COIN_ECORRUPT;
-		if (strcmp(e.t.pair, pair) != 0 || e.t.ts > until)
-			break;
-		if (coin_price_decode(&v, &e.t.price) != 0)
-			return COIN_ECORRUPT;
-		if ((rc = fn(&e.t, arg)) != 0)
-			return rc;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (since <= coin_stage_bound(st) && (rc = coin_series_range(c, pair,
+	    plen, since, until, emit_staged, &e)) != 0)
 		return coin_store_mapcode(rc);
-	memcpy(e.t.pair, pair, plen + 1);
 	return coin_stage_range(st, pair, plen, since, until, emit_staged,
 	    &e);
 }
@@ -1828,26 +1996,16 @@ count_staged(void *arg, int64_t ts, double price)
 static int
 pair_info(struct reading *r, struct coin_pairinfo *p)
 {
-	unsigned char kb[COIN_TICKKEY_MAX];
-	char pair[COIN_PAIR_MAX + 1];
-	MDB_val k, v;
-	int64_t ts;
+	size_t n;
 	int rc;
 
 	p->n = 0;
 	p->first = p->last = 0;
-	k.mv_data = kb;
-	k.mv_size = coin_tickkey_encode(p->pair, 0, kb);
-	for (rc = mdb_cursor_get(r->ticks, &k, &v, MDB_SET_RANGE); rc == 0;
-	    rc = mdb_cursor_get(r->ticks, &k, &v, MDB_NEXT)) {
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
-		    &ts) != 0)
-			return COIN_ECORRUPT;
-		if (strcmp(pair, p->pair) != 0)
-			break;
-		count_staged(p, ts, 0);
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	rc = coin_series_ends(r->ticks, p->pair, strlen(p->pair), &p->first,
+	    &p->last, &n);
+	if (rc == 0)
+		p->n = n;
+	else if (rc != MDB_NOTFOUND)
 		return coin_store_mapcode(rc);
 	return coin_stage_range(&r->st, p->pair, strlen(p->pair), 0,
 	    INT64_MAX, count_staged, p);
@@ -2108,7 +2266,6 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 	MDB_cursor *c;
 	MDB_val k, v;
 	struct coin_merging m;
-	char pair[COIN_PAIR_MAX + 1];
 	int64_t first, last;
 	int rc;
 
@@ -2157,18 +2314,14 @@ info_fill(struct coin_store *s, MDB_txn *txn, struct coin_storeinfo *info)
 	info->last_ts = last;
 	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
 		return rc;
-	/* Each pair: its first key, then the last before the next pair. */
+	/* Each pair: its first tick and its last. */
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-	    rc = next_pair(c, pair, &k, &v)) {
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
-		    &first) != 0) {
-			rc = COIN_ECORRUPT;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP)) {
+		if ((rc = coin_series_ends(c, k.mv_data, k.mv_size, &first,
+		    &last, NULL)) != 0)
 			break;
-		}
 		if (info->first_ts == 0 || first < info->first_ts)
 			info->first_ts = first;
-		if ((rc = pair_newest(c, pair, &last)) != 0)
-			break;
 		if (last > info->last_ts)
 			info->last_ts = last;
 	}
@@ -2236,23 +2389,30 @@ check_ticks(struct coin_store *s, MDB_txn *txn, int64_t merged,
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint64_t i = 0;
-	int rc, e;
+	int rc, e, bad;
 
 	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
 		return rc;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		i++;
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, t.pair,
-		    &t.ts) != 0) {
+		if (coin_pair_valid(k.mv_data, k.mv_size, NULL) != 0) {
 			fault(ck, "ticks: entry %llu: bad key",
 			    (unsigned long long)i);
 			continue;
 		}
+		memcpy(t.pair, k.mv_data, k.mv_size);
+		t.pair[k.mv_size] = '\0';
+		if (v.mv_size != COIN_TICKVAL) {
+			fault(ck, "ticks: %s: entry %llu: bad size", t.pair,
+			    (unsigned long long)i);
+			continue;
+		}
+		bad = coin_tickval_decode(v.mv_data, &t.ts, &t.price) != 0;
 		if (t.ts < COIN_TS_MIN)
 			fault(ck, "ticks: %s: ts %lld before 2009", t.pair,
 			    (long long)t.ts);
-		else if (coin_price_decode(&v, &t.price) != 0)
+		else if (bad)
 			fault(ck, "ticks: %s at %lld: bad price", t.pair,
 			    (long long)t.ts);
 		else if (t.ts > merged && (t.ts > m->ts ||
@@ -2358,12 +2518,10 @@ staged_any(void *arg, int64_t ts, double price)
 static int
 check_pairs(struct coin_store *s, MDB_txn *txn, struct checker *ck)
 {
-	unsigned char kb[COIN_TICKKEY_MAX];
 	struct coin_stage st;
 	char pair[COIN_PAIR_MAX + 1];
 	MDB_cursor *pc, *tc;
 	MDB_val k, v, tk, tv;
-	int64_t ts;
 	int rc, e, any;
 
 	if ((rc = coin_stage_open(s, txn, &st)) == COIN_ECORRUPT)
@@ -2387,15 +2545,14 @@ check_pairs(struct coin_store *s, MDB_txn *txn, struct checker *ck)
 		}
 		memcpy(pair, k.mv_data, k.mv_size);
 		pair[k.mv_size] = '\0';
-		tk.mv_data = kb;
-		tk.mv_size = coin_tickkey_encode(pair, 0, kb);
-		e = mdb_cursor_get(tc, &tk, &tv, MDB_SET_RANGE);
+		tk.mv_data = pair;
+		tk.mv_size = k.mv_size;
+		e = mdb_cursor_get(tc, &tk, &tv, MDB_SET);
 		if (e != 0 && e != MDB_NOTFOUND) {
 			rc = e;
 			break;
 		}
-		any = e == 0 && coin_tickkey_decode(tk.mv_data, tk.mv_size,
-		    (char *)kb, &ts) == 0 && strcmp((char *)kb, pair) == 0;
+		any = e == 0;
 		if (!any && (e = coin_stage_range(&st, pair, k.mv_size, 0,
 		    INT64_MAX, staged_any, &any)) != 0 && e != COIN_ECORRUPT) {
 			rc = e;
@@ -2593,39 +2750,67 @@ static int
 prune_pair_done(struct coin_store *s, MDB_txn *txn, struct coin_stage *st,
     const char *pair)
 {
-	unsigned char kb[COIN_TICKKEY_MAX];
-	char got[COIN_PAIR_MAX + 1];
 	size_t plen = strlen(pair);
-	MDB_cursor *c;
-	MDB_val k, v;
-	int64_t ts;
-	int rc, any = 0;
+	MDB_val k = { plen, (void *)(uintptr_t)pair }, v;
+	int rc, any;
 
-	if ((rc = mdb_cursor_open(txn, s->ticks, &c)) != 0)
-		return rc;
-	k.mv_data = kb;
-	k.mv_size = coin_tickkey_encode(pair, 0, kb);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	if (rc == 0)
-		any = coin_tickkey_decode(k.mv_data, k.mv_size, got,
-		    &ts) == 0 && strcmp(got, pair) == 0;
-	mdb_cursor_close(c);
+	rc = mdb_get(txn, s->ticks, &k, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return rc;
+	any = rc == 0;
 	if (!any && (rc = coin_stage_range(st, pair, plen, 0, INT64_MAX,
 	    staged_any, &any)) != 0)
 		return rc;
 	if (any)
 		return 0;
-	k.mv_data = (void *)(uintptr_t)pair;
-	k.mv_size = plen;
 	rc = mdb_del(txn, s->pairs, &k, NULL);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /*
- * Delete, in one transaction, up to PRUNE_BATCH ticks whose ts <
- * cutoff, from the key in resume on.  *done is set when all the ticks
+ * Delete pair's ticks whose ts < cutoff, most of them at most, adding
+ * those deleted to *n.  A pair none of whose ticks is kept goes whole,
+ * however many it has.  Returns 0 or an error.
+ */
+static int
+prune_one(MDB_cursor *c, const char *pair, size_t plen, int64_t cutoff,
+    uint64_t most, uint64_t *n)
+{
+	MDB_val k = { plen, (void *)(uintptr_t)pair }, d;
+	int64_t first, last;
+	uint64_t i;
+	size_t all;
+	int rc;
+
+	if ((rc = coin_series_ends(c, pair, plen, &first, &last, &all)) != 0)
+		return rc == MDB_NOTFOUND ? COIN_ECORRUPT : rc;
+	if (first >= cutoff)
+		return 0;
+	if (last < cutoff) {
+		if ((rc = mdb_cursor_get(c, &k, &d, MDB_SET)) != 0 ||
+		    (rc = mdb_cursor_del(c, MDB_NODUPDATA)) != 0)
+			return rc;
+		*n += all;
+		return 0;
+	}
+	/* The oldest, one by one, each found anew after a delete. */
+	for (i = 0; i < most; i++) {
+		if ((rc = mdb_cursor_get(c, &k, &d, MDB_SET)) != 0)
+			return rc;
+		if (d.mv_size != COIN_TICKVAL)
+			return COIN_ECORRUPT;
+		if ((int64_t)coin_be64_get(d.mv_data) >= cutoff)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
+/*
+ * Delete, in one transaction, about PRUNE_BATCH ticks whose ts <
+ * cutoff, from the pair in resume on.  *done is set when all the ticks
  * have been walked.
  */
 static int
@@ -2633,13 +2818,13 @@ prune_pairs(struct coin_store *s, MDB_txn *txn, int64_t cutoff,
     const unsigned char *from, size_t fromlen, unsigned char *resume,
     size_t *rlen, uint64_t *count, int *done)
 {
-	char pair[COIN_PAIR_MAX + 1], cut[COIN_PAIR_MAX + 1] = "";
+	char pair[COIN_PAIR_MAX + 2];
 	struct coin_stage st;
 	MDB_cursor *c;
 	MDB_val k, v;
-	uint64_t n = 0;
-	int64_t ts;
-	int rc, e;
+	uint64_t n = 0, was;
+	size_t plen;
+	int rc;
 
 	if ((rc = coin_stage_open(s, txn, &st)) != 0)
 		return rc;
@@ -2651,36 +2836,31 @@ prune_pairs(struct coin_store *s, MDB_txn *txn, int64_t cutoff,
 	k.mv_size = fromlen;
 	rc = fromlen == 0 ? mdb_cursor_get(c, &k, &v, MDB_FIRST) :
 	    mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && n < PRUNE_BATCH) {
-		if (coin_tickkey_decode(k.mv_data, k.mv_size, pair,
-		    &ts) != 0) {
+	while (rc == 0) {
+		if (coin_pair_valid(k.mv_data, k.mv_size, NULL) != 0) {
 			rc = COIN_ECORRUPT;
 			break;
 		}
-		/* Left a pair that lost ticks: is any left? */
-		if (cut[0] != '\0' && strcmp(cut, pair) != 0) {
-			if ((rc = prune_pair_done(s, txn, &st, cut)) != 0)
-				break;
-			cut[0] = '\0';
+		plen = k.mv_size;
+		memcpy(pair, k.mv_data, plen);
+		pair[plen] = '\0';
+		was = n;
+		if ((rc = prune_one(c, pair, plen, cutoff, PRUNE_BATCH - n,
+		    &n)) != 0 || (n > was &&
+		    (rc = prune_pair_done(s, txn, &st, pair)) != 0))
+			break;
+		if (n >= PRUNE_BATCH) {
+			/* The next transaction's first: this pair again. */
+			memcpy(resume, pair, plen);
+			*rlen = plen;
+			break;
 		}
-		if (ts < cutoff) {
-			if ((rc = mdb_cursor_del(c, 0)) != 0)
-				break;
-			n++;
-			memcpy(cut, pair, sizeof(cut));
-			/* After a delete, MDB_NEXT gives the key after it. */
-			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		} else
-			rc = next_pair(c, pair, &k, &v);
-	}
-	if (rc == 0) {
-		memcpy(resume, k.mv_data, k.mv_size);
-		*rlen = k.mv_size;
+		/* The first key after pair: pair NUL. */
+		k.mv_data = pair;
+		k.mv_size = plen + 1;
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 	}
 	mdb_cursor_close(c);
-	if ((rc == 0 || rc == MDB_NOTFOUND) && cut[0] != '\0' &&
-	    (e = prune_pair_done(s, txn, &st, cut)) != 0)
-		rc = e;
 	coin_stage_close(&st);
 	*count += n;
 	*done = rc == MDB_NOTFOUND;

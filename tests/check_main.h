@@ -17,10 +17,20 @@ void	scratch_remove(const char *dir);
  */
 void	raw_put(const char *db, const char *dbname, const void *k,
 	    size_t klen, const void *v, size_t vlen);
+/* Delete the one duplicate v of key k in dbname (a sorted duplicate). */
+void	raw_del_dup(const char *db, const char *dbname, const void *k,
+	    size_t klen, const void *v, size_t vlen);
+/*
+ * The ticks of the store at db laid out as schema 5 and before had them
+ * (ticks: pair NUL be64 ts -> price), by hand: for the upgrade tests.
+ */
+void	raw_old_ticks(const char *db);
 /* Copy k's value in database dbname of the store at db into v (cap
  * bytes at most); returns its length, 0 when k is not there. */
 size_t	raw_get(const char *db, const char *dbname, const void *k,
 	    size_t klen, void *v, size_t cap);
+/* Does the store at db hold a database named dbname? */
+int	raw_has(const char *db, const char *dbname);
 /* Fault callbacks of coin_store_check(): fail the test, or count. */
 void	no_fault(const char *what, void *arg);
 void	count_fault(const char *what, void *arg);

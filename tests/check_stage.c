@@ -425,7 +425,6 @@ START_TEST(check_stage_rules)
 	unsigned char kb[COIN_TICKKEY_MAX], price[8];
 	double one = 1;
 	uint64_t u;
-	size_t n;
 	int m;
 
 	for (m = 0; m <= COIN_STAGE_MAX; m++)
@@ -443,10 +442,10 @@ START_TEST(check_stage_rules)
 	(void)staged(s, NULL);		/* sound again */
 	coin_store_close(s);
 	/* In ticks, after the merged time. */
-	n = coin_tickkey_encode("p001/usd", T0 + 60 * 1000, kb);
-	raw_put(db, "ticks", kb, n, price, 8);
+	coin_tickval_encode(T0 + 60 * 1000, one, kb);
+	raw_put(db, "series", "p001/usd", 8, kb, 16);
 	ck_assert_int_ge(faults_of(), 1);
-	raw_put(db, "ticks", kb, n, NULL, 0);
+	raw_del_dup(db, "series", "p001/usd", 8, kb, 16);
 	/* Ticks of a pair pairs does not list. */
 	raw_put(db, "pairs", "p001/usd", 8, NULL, 0);
 	ck_assert_int_ge(faults_of(), 1);
@@ -536,6 +535,7 @@ START_TEST(schema2_upgraded)
 	put_minutes(s, 0, 3, 2, COIN_STAGE_MAX + 1, 0);	/* into ticks */
 	ck_assert_uint_eq(staged(s, NULL), 0);
 	coin_store_close(s);
+	raw_old_ticks(db);
 	ck_assert_int_eq(mdb_env_create(&env), 0);
 	ck_assert_int_eq(mdb_env_set_maxdbs(env, 10), 0);
 	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
@@ -891,7 +891,7 @@ START_TEST(merge_rules)
 	unsigned char bad[16 + COIN_PAIR_MAX];
 	double one = 1;
 	uint64_t u;
-	size_t n, mlen;
+	size_t mlen;
 
 	cut_short();
 	mlen = raw_get(db, "meta", "merging", 7, mv, sizeof(mv));
@@ -901,10 +901,10 @@ START_TEST(merge_rules)
 	memcpy(&u, &one, 8);
 	coin_be64_put(price, u);
 	/* In ticks after merged, of a pair the merge has not moved. */
-	n = coin_tickkey_encode("c0999/usd", T0 + 60, kb);
-	raw_put(db, "ticks", kb, n, price, 8);
+	coin_tickval_encode(T0 + 60, one, kb);
+	raw_put(db, "series", "c0999/usd", 9, kb, 16);
 	ck_assert_int_ge(faults_of(), 1);
-	raw_put(db, "ticks", kb, n, NULL, 0);
+	raw_del_dup(db, "series", "c0999/usd", 9, kb, 16);
 	/* Staged after the merge's time. */
 	coin_be64_put(kb, T0 + 60 * COIN_STAGE_MAX);
 	memcpy(kb + 8, "c0999/usd", 9);

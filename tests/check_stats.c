@@ -941,6 +941,7 @@ START_TEST(schema3_upgraded)
 	coin_store_close(s);
 	at = state_of("a/usd");
 	ck_assert(at > 0);
+	raw_old_ticks(db);
 	raw_put(db, "meta", "schema", 6, "3", 1);
 	raw_put(db, "meta", "state_at", 8, NULL, 0);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
@@ -948,7 +949,7 @@ START_TEST(schema3_upgraded)
 	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);
 	coin_store_close(s);
 	ck_assert_uint_eq(raw_get(db, "meta", "schema", 6, v, sizeof(v)), 1);
-	ck_assert_int_eq(v[0], '5');
+	ck_assert_int_eq(v[0], '6');
 	ck_assert_int_eq(state_at_of(), 0);
 	ck_assert_int_eq(state_of("a/usd"), at);
 	ck_assert_int_eq(coin_store_open(&s, db, 0), 0);

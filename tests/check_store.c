@@ -356,7 +356,7 @@ START_TEST(schema_refused)
 	struct coin_store *s = open_rw();
 
 	coin_store_close(s);
-	raw_put(db, "meta", "schema", 6, "6", 1);
+	raw_put(db, "meta", "schema", 6, "7", 1);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE),
 	    COIN_ESCHEMA);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
@@ -516,10 +516,11 @@ START_TEST(check)
 	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
 	ck_assert_uint_eq(info.ticks, 1);
 	coin_store_close(s);
-	/* A key that does not decode, and a price that is not one. */
-	raw_put(db, "ticks", "garbage", 7, "12345678", 8);
-	coin_tickkey_encode("b/usd", T0, key);
-	raw_put(db, "ticks", key, 14, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+	/* A key that is not a pair, and a price that is not one. */
+	coin_tickval_encode(T0, 1, key);
+	raw_put(db, "series", "garbage", 7, key, 16);
+	memset(key + 8, 0xff, 8);
+	raw_put(db, "series", "b/usd", 5, key, 16);
 	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 	ck_assert_int_eq(coin_store_check(s, count_fault, &faults, &info),
 	    COIN_ECORRUPT);
@@ -561,6 +562,7 @@ START_TEST(schema1_upgraded)
 	ck_assert_int_eq(coin_store_put_stats(s, st, 3), 0);
 	coin_store_close(s);
 	/* Back to schema 1, by hand. */
+	raw_old_ticks(db);
 	ck_assert_int_eq(mdb_env_create(&env), 0);
 	ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
 	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
@@ -733,9 +735,9 @@ START_TEST(values_corrupt)
 		{ "stats", 56, 0, 0 },				/* window 0 */
 		{ "stats", 56, 8, UINT64_C(1) << 63 },		/* n < 0 */
 		{ "stats", 56, 24, UINT64_C(0xbff0000000000000) },/* sd -1 */
-		{ "ticks", 7, 0, 0 },
-		{ "ticks", 8, 0, 0 },				/* price 0 */
-		{ "ticks", 8, 0, UINT64_C(0xbff0000000000000) },/* -1 */
+		{ "series", 7, 8, 0 },
+		{ "series", 16, 8, 0 },				/* price 0 */
+		{ "series", 16, 8, UINT64_C(0xbff0000000000000) },/* -1 */
 	};
 	struct coin_store *s;
 	struct coin_stat st = mkstat("a/usd", T0, 1, 5);
@@ -751,11 +753,15 @@ START_TEST(values_corrupt)
 		coin_store_close(s);
 		memset(val, 0, sizeof(val));
 		coin_be64_put(val, 60);			/* a good window */
-		coin_be64_put(val + bad[i].at, bad[i].bits);
 		if (strcmp(bad[i].db, "stats") == 0)
 			klen = coin_statkey_encode(T0, 1, "a/usd", key);
-		else
-			klen = coin_tickkey_encode("a/usd", T0, key);
+		else {
+			/* The pair's one tick, bad. */
+			coin_be64_put(val, T0);
+			klen = 5;
+			memcpy(key, "a/usd", klen);
+		}
+		coin_be64_put(val + bad[i].at, bad[i].bits);
 		raw_put(db, bad[i].db, key, klen, val, bad[i].vlen);
 		ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
 		faults = 0;
@@ -813,6 +819,114 @@ START_TEST(prune)
 	ck_assert_int_eq(coin_store_prune(s, T0 + 5000 * 60, &nt, &ns), 0);
 	ck_assert_uint_eq(nt + ns, 0);
 	coin_store_close(s);
+}
+END_TEST
+
+/*
+ * One pair with more old ticks than a prune transaction takes: the next
+ * one goes on from that pair, and the pair keeps what is not old.
+ */
+START_TEST(prune_long_pair)
+{
+	struct coin_store *s = open_rw();
+	struct coin_batch *b;
+	struct coin_tick t;
+	struct coin_storeinfo info;
+	uint64_t nt, ns;
+	int i;
+
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (i = 0; i < 25001; i++) {
+		snprintf(t.pair, sizeof(t.pair), "%s",
+		    i < 25000 ? "q/usd" : "r/usd");
+		t.ts = T0 + (i < 25000 ? i : 0) * 60;
+		t.price = 1 + i % 7;
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	ck_assert_int_eq(coin_store_prune(s, T0 + 24990 * 60, &nt, &ns), 0);
+	ck_assert_uint_eq(nt, 24990 + 1);
+	ck_assert_int_eq(coin_store_info(s, &info), 0);
+	ck_assert_uint_eq(info.ticks, 10);
+	ck_assert_uint_eq(info.pairs, 1);
+	ck_assert_int_eq(info.first_ts, T0 + 24990 * 60);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	coin_store_close(s);
+}
+END_TEST
+
+static int
+sum_tick(const struct coin_tick *t, void *arg)
+{
+	double *sum = arg;
+
+	sum[0] += t->price;
+	sum[1] += (double)(t->ts - T0) / 60;
+	sum[2]++;
+	return 0;
+}
+
+/*
+ * A store of schema 5 (a key a tick: pair NUL ts -> price) is refused
+ * by a reader and upgraded by a writer: every tick into series, in its
+ * order, the old database gone, the staged ones and the stats kept.
+ */
+START_TEST(schema5_upgraded)
+{
+	struct coin_store *s = open_rw();
+	struct coin_batch *b;
+	struct coin_tick t;
+	struct coin_stat st = mkstat("p1/usd", T0, 2.5, 10);
+	struct coin_storeinfo info;
+	double sum[3] = { 0, 0, 0 }, want[3] = { 0, 0, 0 };
+	unsigned char v[8];
+	int i, p;
+
+	/* More than the stage takes: into ticks, then some staged. */
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (p = 0; p < 30; p++)
+		for (i = 0; i < 300; i++) {
+			snprintf(t.pair, sizeof(t.pair), "p%d/usd", p);
+			t.ts = T0 + i * 60;
+			t.price = 1 + (p * 300 + i) % 97;
+			ck_assert_int_eq(coin_batch_add(b, &t), 0);
+			want[0] += t.price;
+			want[1] += i;
+			want[2]++;
+		}
+	ck_assert_int_eq(coin_store_put_batch(s, b), 0);
+	coin_batch_free(b);
+	put(s, "p1/usd", T0 + 300 * 60, 5);
+	want[0] += 5;
+	want[1] += 300;
+	want[2]++;
+	ck_assert_int_eq(coin_store_put_stats(s, &st, 1), 0);
+	coin_store_close(s);
+	raw_old_ticks(db);
+	raw_put(db, "meta", "schema", 6, "5", 1);
+
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_EUPGRADE);
+	s = open_rw();
+	coin_store_close(s);
+	ck_assert_uint_eq(raw_get(db, "meta", "schema", 6, v, sizeof(v)), 1);
+	ck_assert_int_eq(v[0], '6');
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY), 0);
+	ck_assert_int_eq(coin_store_check(s, no_fault, NULL, &info), 0);
+	ck_assert_uint_eq(info.ticks, 30 * 300 + 1);
+	ck_assert_uint_eq(info.pairs, 30);
+	ck_assert_uint_eq(info.stats, 1);
+	ck_assert_int_eq(info.first_ts, T0);
+	ck_assert_int_eq(info.last_ts, T0 + 300 * 60);
+	ck_assert_int_eq(coin_store_ticks(s, NULL, 0, INT64_MAX, 0, sum_tick,
+	    sum), 0);
+	ck_assert(sum[0] == want[0] && sum[1] == want[1] &&
+	    sum[2] == want[2]);
+	coin_store_close(s);
+	/* The old database went with it. */
+	ck_assert(!raw_has(db, "ticks"));
+	ck_assert(raw_has(db, "series"));
 }
 END_TEST
 
@@ -1395,6 +1509,7 @@ store_suite(void)
 	tcase_add_test(tc, map_adopted);
 	tcase_add_test(tc, schema_refused);
 	tcase_add_test(tc, schema1_upgraded);
+	tcase_add_test(tc, schema5_upgraded);
 	tcase_add_test(tc, not_ours_or_damaged);
 	tcase_add_test(tc, tail_key_too_long);
 	tcase_add_test(tc, stats);
@@ -1403,6 +1518,7 @@ store_suite(void)
 	tcase_add_test(tc, codecs_corners);
 	tcase_add_test(tc, values_corrupt);
 	tcase_add_test(tc, prune);
+	tcase_add_test(tc, prune_long_pair);
 	tcase_add_test(tc, backup);
 	tcase_add_test(tc, stale_readers);
 	suite_add_tcase(s, tc);

@@ -438,11 +438,14 @@ else
 	    "$r1" "$r2"
 	# 2,000 pairs: every merge of the stage (128,000 ticks) takes four
 	# chunks.  In one transaction it held every pair's pages: 29.7 MiB
-	# for 300,000 ticks and 38.6 MiB for 1.2M (1.30x).
+	# for 300,000 ticks and 38.6 MiB for 1.2M (1.30x).  In chunks, a
+	# chunk's pages are those of 512 pairs, whose trees of ticks are one
+	# level deeper from about 500 ticks a pair on: 13.4 MiB up to 600,000
+	# ticks, 19.3 MiB for 1.2M, 2.4M and 4.8M.  So 1.2M against 2.4M.
 	rm -rf "$WORK/m3" "$WORK/m4"
-	E=$(( ($(date +%s) - 86400) / 60 * 60 ))
-	genticks -p 2000 -m 600 -e "$E" >"$WORK/wide"
-	head -n 300000 "$WORK/wide" >"$WORK/wide1"
+	E=$(( ($(date +%s) - 2 * 86400) / 60 * 60 ))
+	genticks -p 2000 -m 1200 -e "$E" >"$WORK/wide"
+	head -n 1200000 "$WORK/wide" >"$WORK/wide1"
 	COIN_DB=$WORK/m3 peakrss "$WORK/rss3" coinstore -q "$WORK/wide1"
 	COIN_DB=$WORK/m4 peakrss "$WORK/rss4" coinstore -q "$WORK/wide"
 	r3=$(cat "$WORK/rss3")
@@ -454,7 +457,7 @@ else
 	is_status 0
 	same "$(coinstore --db "$WORK/m4" --dump --latest | wc -l |
 	    tr -d ' ')" 2000 "pairs with a newest tick"
-	printf 'memory: %s KiB for 300,000 ticks of 2,000 pairs, %s KiB for 1,200,000\n' \
+	printf 'memory: %s KiB for 1,200,000 ticks of 2,000 pairs, %s KiB for 2,400,000\n' \
 	    "$r3" "$r4"
 	rm -f "$WORK/wide" "$WORK/wide1"
 fi
