@@ -16,10 +16,12 @@
 #include "coin_int.h"
 
 /*
- * Layout, schema 5.  Every integer is big-endian so that keys sort as
+ * Layout, schema 6.  Every integer is big-endian so that keys sort as
  * numbers; doubles are stored as their IEEE 754 bits.
  *
- *   ticks    pair NUL ts                    -> price, ts <= merged
+ *   series   pair                           -> ts price, a sorted
+ *                                              duplicate a tick (16
+ *                                              bytes), ts <= merged
  *                                              (merging, while a merge
  *                                              is under way)
  *   recent   ts pair                        -> price, ts > merged: the
@@ -56,7 +58,10 @@
  * keep it); a store upgraded from 3 has none until coinstddev writes.
  * Schema 5 merges the stage a chunk of pairs a transaction, with
  * merging (stage.c): a schema 4 reader would miss the moved ticks of a
- * merge under way.
+ * merge under way.  Schema 6 keeps the ticks as duplicates (series):
+ * up to 5 they were a key each in ticks (pair NUL ts -> price), about
+ * 77 bytes of page a tick against 16 to 24 now, and a window's scan
+ * took a cursor step a tick where it now takes one a page.
  */
 #define SCHEMA		6
 #define MAPSIZE_DEFAULT	((size_t)256 << 20)

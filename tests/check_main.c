@@ -25,9 +25,10 @@ scratch_remove(const char *dir)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-void
-raw_put(const char *db, const char *dbname, const void *k, size_t klen,
-    const void *v, size_t vlen)
+/* Put k -> v (dup 0), delete k (v NULL), or delete its duplicate v. */
+static void
+raw_op(const char *db, const char *dbname, const void *k, size_t klen,
+    const void *v, size_t vlen, int dup)
 {
 	MDB_env *env;
 	MDB_txn *txn;
@@ -40,7 +41,9 @@ raw_put(const char *db, const char *dbname, const void *k, size_t klen,
 	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
 	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	ck_assert_int_eq(mdb_dbi_open(txn, dbname, MDB_CREATE, &dbi), 0);
-	if (v == NULL)
+	if (dup)
+		ck_assert_int_eq(mdb_del(txn, dbi, &key, &val), 0);
+	else if (v == NULL)
 		ck_assert_int_eq(mdb_del(txn, dbi, &key, NULL), 0);
 	else
 		ck_assert_int_eq(mdb_put(txn, dbi, &key, &val, 0), 0);
@@ -49,23 +52,17 @@ raw_put(const char *db, const char *dbname, const void *k, size_t klen,
 }
 
 void
+raw_put(const char *db, const char *dbname, const void *k, size_t klen,
+    const void *v, size_t vlen)
+{
+	raw_op(db, dbname, k, klen, v, vlen, 0);
+}
+
+void
 raw_del_dup(const char *db, const char *dbname, const void *k, size_t klen,
     const void *v, size_t vlen)
 {
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val key = { klen, (void *)(uintptr_t)k };
-	MDB_val val = { vlen, (void *)(uintptr_t)v };
-
-	ck_assert_int_eq(mdb_env_create(&env), 0);
-	ck_assert_int_eq(mdb_env_set_maxdbs(env, 10), 0);
-	ck_assert_int_eq(mdb_env_open(env, db, 0, 0600), 0);
-	ck_assert_int_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	ck_assert_int_eq(mdb_dbi_open(txn, dbname, 0, &dbi), 0);
-	ck_assert_int_eq(mdb_del(txn, dbi, &key, &val), 0);
-	ck_assert_int_eq(mdb_txn_commit(txn), 0);
-	mdb_env_close(env);
+	raw_op(db, dbname, k, klen, v, vlen, 1);
 }
 
 void
