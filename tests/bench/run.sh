@@ -300,8 +300,9 @@ a "$w" "coinrank --top 10, $P pairs" 10 /dev/null \
 # window changed: every pair's sums are rebuilt once).  Its floor, as
 # issue 6 has it: one durable LMDB commit of P puts into a new
 # environment.  And the floor for the store's layout: the same commit
-# into an environment that holds P pairs x M minutes, keyed pair then
-# time as the ticks are, where each put lands on a leaf page of its own.
+# into an environment that holds P pairs x M minutes as the store holds
+# its ticks (lmdbfloor -d: each pair's minutes sorted duplicates under
+# it), where each put lands on a leaf page of its own.
 w="3 minute"
 say "3: a 7-day store, $P pairs x $M7 minutes"
 t0=$(now_s)
@@ -320,7 +321,7 @@ nb24=$((nb + NS))
     tail -n $((nb24 * P)) | split -l $P -d -a 3 - "$T/b24."
 cp -R "$T/store" "$T/store24"
 say "3: an LMDB environment of $P x $M keys for the floor"
-"$b"/tools/lmdbfloor -n $P -m $M "$T/floorm" > /dev/null || exit 1
+"$b"/tools/lmdbfloor -d -n $P -m $M "$T/floorm" > /dev/null || exit 1
 sync
 # job WINDOW DB BATCH [TOOL [OUT]]: one batch through the pipeline,
 # timed when TOOL is given.
@@ -351,8 +352,8 @@ while [ $i -lt $R ]; do
 	rm -rf "$T/floor"
 	m "$w" "lmdbfloor: $P puts, new env" $P \
 	    "$T/floor.out" "$b/tools/lmdbfloor -n $P $T/floor"
-	m "$w" "lmdbfloor: $P puts, env of $P x $M keys" $P \
-	    "$T/floor.out" "$b/tools/lmdbfloor -n $P $T/floorm"
+	m "$w" "lmdbfloor -d: $P puts, env of $P x $M ticks" $P \
+	    "$T/floor.out" "$b/tools/lmdbfloor -d -n $P $T/floorm"
 done
 # Then 64 minutes in a row into the 24-hour store: the median, the mean
 # and the dearest of them (the merge of the stage), in the table.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /* lmdbfloor.c - the disk's floor for one batch: a bare durable commit */
 /*
- * usage: lmdbfloor [-n PUTS] [-k KEYLEN] [-m MINUTES] DIR
+ * usage: lmdbfloor [-d] [-n PUTS] [-k KEYLEN] [-m MINUTES] DIR
  *
  * Opens (creating) an LMDB environment in DIR, made if missing, with
  * LMDB's defaults (every commit synced), and stores PUTS (default
@@ -15,6 +15,8 @@
  * store does, on one leaf page per pair.  Prints
  *   {"puts":N,"put_s":S,"commit_s":S,"total_s":S,"fill_s":S}
  * the seconds spent putting, committing (the sync), both, and filling.
+ * With -d the keys are the store's since schema 6: the pair number, and
+ * under it each minute a sorted duplicate of 16 bytes (minute, value).
  */
 #include <sys/stat.h>
 
@@ -36,8 +38,8 @@ static void	usage(void) __attribute__((noreturn));
 static void
 usage(void)
 {
-	fputs("usage: lmdbfloor [-n PUTS] [-k KEYLEN] [-m MINUTES] DIR\n",
-	    stderr);
+	fputs("usage: lmdbfloor [-d] [-n PUTS] [-k KEYLEN] [-m MINUTES] "
+	    "DIR\n", stderr);
 	exit(64);
 }
 
@@ -92,51 +94,85 @@ key(unsigned char *kb, long keylen, long pn, uint64_t minute)
 	be64(kb + keylen - 8, minute);
 }
 
+static int dups;		/* -d: the ticks as duplicates */
+
+/* The floor's database, and the one that holds its minute. */
+static void
+open_dbs(MDB_txn *txn, MDB_dbi *dbi, MDB_dbi *meta)
+{
+	check(mdb_dbi_open(txn, "floor", MDB_CREATE |
+	    (dups ? MDB_DUPSORT | MDB_DUPFIXED : 0), dbi), "mdb_dbi_open");
+	*meta = *dbi;
+	if (dups)
+		check(mdb_dbi_open(txn, "meta", MDB_CREATE, meta),
+		    "mdb_dbi_open");
+}
+
+/*
+ * Pair pn's tick of minute with value, through c: the last of its pair
+ * (and with append, the last of all).
+ */
+static void
+put_tick(MDB_cursor *c, long keylen, long pn, uint64_t minute,
+    uint64_t value, int append)
+{
+	unsigned char kb[KEY_MAX], vb[16];
+	MDB_val k = { (size_t)keylen, kb }, v = { 8, vb };
+
+	key(kb, keylen, pn, minute);
+	be64(vb, value);
+	if (dups) {
+		k.mv_size -= 8;
+		memcpy(vb, kb + keylen - 8, 8);
+		be64(vb + 8, value);
+		v.mv_size = 16;
+	}
+	check(mdb_cursor_put(c, &k, &v, dups ? MDB_APPENDDUP : append ?
+	    MDB_APPEND : 0), "mdb_cursor_put");
+}
+
 /* Store minutes 1 to m of pairs 0 to n - 1, in key order; commit. */
 static void
 fill(MDB_env *env, long n, long keylen, long m)
 {
-	unsigned char kb[KEY_MAX], vb[8];
 	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val k = { (size_t)keylen, kb }, v = { 8, vb };
+	MDB_dbi dbi, meta;
 	MDB_val mk = { 6, "minute" }, mv;
 	uint64_t minute = (uint64_t)m;
 	MDB_cursor *c;
 	long i, j;
 
 	check(mdb_txn_begin(env, NULL, 0, &txn), "mdb_txn_begin");
-	check(mdb_dbi_open(txn, "floor", MDB_CREATE, &dbi), "mdb_dbi_open");
+	open_dbs(txn, &dbi, &meta);
 	check(mdb_cursor_open(txn, dbi, &c), "mdb_cursor_open");
 	for (i = 0; i < n; i++)
-		for (j = 1; j <= m; j++) {
-			key(kb, keylen, i, (uint64_t)j);
-			be64(vb, (uint64_t)j);
-			check(mdb_cursor_put(c, &k, &v, MDB_APPEND),
-			    "mdb_cursor_put");
-		}
+		for (j = 1; j <= m; j++)
+			put_tick(c, keylen, i, (uint64_t)j, (uint64_t)j, 1);
 	mdb_cursor_close(c);
 	mv.mv_size = 8;
 	mv.mv_data = &minute;
-	check(mdb_put(txn, dbi, &mk, &mv, 0), "mdb_put");
+	check(mdb_put(txn, meta, &mk, &mv, 0), "mdb_put");
 	check(mdb_txn_commit(txn), "mdb_txn_commit");
 }
 
 int
 main(int argc, char *argv[])
 {
-	unsigned char kb[KEY_MAX], vb[8];
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val k, v, mk = { 6, "minute" }, mv;
+	MDB_dbi dbi, meta;
+	MDB_cursor *c;
+	MDB_val mk = { 6, "minute" }, mv;
 	uint64_t minute = 0;
 	long nputs = 1000, keylen = 20, minutes = 0, i;
 	double t0, t1, t2, tf = 0;
 	int ch, rc;
 
-	while ((ch = getopt(argc, argv, "k:m:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "dk:m:n:")) != -1) {
 		switch (ch) {
+		case 'd':
+			dups = 1;
+			break;
 		case 'k':
 			keylen = number(optarg, KEY_MIN, KEY_MAX);
 			break;
@@ -160,8 +196,8 @@ main(int argc, char *argv[])
 	check(mdb_env_open(env, argv[optind], 0, 0600), argv[optind]);
 	t0 = now();
 	check(mdb_txn_begin(env, NULL, 0, &txn), "mdb_txn_begin");
-	check(mdb_dbi_open(txn, "floor", MDB_CREATE, &dbi), "mdb_dbi_open");
-	if ((rc = mdb_get(txn, dbi, &mk, &mv)) == 0 && mv.mv_size == 8)
+	open_dbs(txn, &dbi, &meta);
+	if ((rc = mdb_get(txn, meta, &mk, &mv)) == 0 && mv.mv_size == 8)
 		memcpy(&minute, mv.mv_data, 8);
 	else if (rc != 0 && rc != MDB_NOTFOUND)
 		check(rc, "mdb_get");
@@ -175,18 +211,13 @@ main(int argc, char *argv[])
 		check(mdb_txn_begin(env, NULL, 0, &txn), "mdb_txn_begin");
 	}
 	minute++;
-	for (i = 0; i < nputs; i++) {
-		key(kb, keylen, i, minute);
-		be64(vb, (uint64_t)i);
-		k.mv_size = (size_t)keylen;
-		k.mv_data = kb;
-		v.mv_size = 8;
-		v.mv_data = vb;
-		check(mdb_put(txn, dbi, &k, &v, 0), "mdb_put");
-	}
+	check(mdb_cursor_open(txn, dbi, &c), "mdb_cursor_open");
+	for (i = 0; i < nputs; i++)
+		put_tick(c, keylen, i, minute, (uint64_t)i, 0);
+	mdb_cursor_close(c);
 	mv.mv_size = 8;
 	mv.mv_data = &minute;
-	check(mdb_put(txn, dbi, &mk, &mv, 0), "mdb_put");
+	check(mdb_put(txn, meta, &mk, &mv, 0), "mdb_put");
 	t1 = now();
 	check(mdb_txn_commit(txn), "mdb_txn_commit");
 	t2 = now();
