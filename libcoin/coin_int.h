@@ -199,8 +199,6 @@ int	coin_tickval_decode(const unsigned char *b, int64_t *ts,
 /* c onto pair's first tick at or after ts (0, its own out), or MDB_NOTFOUND. */
 int	coin_series_seek(MDB_cursor *c, const char *pair, size_t plen,
 	    int64_t ts, int64_t *got, double *price);
-/* c onto the pair's next tick (0), or MDB_NOTFOUND after its last. */
-int	coin_series_next(MDB_cursor *c, int64_t *ts, double *price);
 /* pair's first and last ts and (n not NULL) count; MDB_NOTFOUND: none. */
 int	coin_series_ends(MDB_cursor *c, const char *pair, size_t plen,
 	    int64_t *first, int64_t *last, size_t *n);

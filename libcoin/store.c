@@ -191,17 +191,6 @@ coin_series_seek(MDB_cursor *c, const char *pair, size_t plen, int64_t ts,
 }
 
 int
-coin_series_next(MDB_cursor *c, int64_t *ts, double *price)
-{
-	MDB_val k, d;
-	int rc;
-
-	if ((rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_DUP)) != 0)
-		return rc;
-	return tickval_get(&d, ts, price);
-}
-
-int
 coin_series_ends(MDB_cursor *c, const char *pair, size_t plen,
     int64_t *first, int64_t *last, size_t *n)
 {
@@ -577,7 +566,6 @@ pair_newest(MDB_cursor *c, const char *pair, int64_t *ts)
 		return COIN_ECORRUPT;
 	return 0;
 }
-
 
 /*
  * Schema 2 to 3: every pair of ticks into pairs, and merged set to the
