@@ -128,6 +128,7 @@ struct coin_stage {
 	struct coin_run	 run[COIN_STAGE_MAX];
 };
 
+/* Called for a pair's ticks, staged or in the history, one at a time. */
 typedef int	coin_stage_fn(void *arg, int64_t ts, double price);
 
 /* The newest ts ticks can hold: merged, or a merge under way's ts. */
@@ -189,8 +190,6 @@ size_t	coin_idxkey_encode(int64_t ts, const char *pair, unsigned char *k);
  */
 #define COIN_TICKVAL		16
 
-typedef int	coin_series_fn(void *arg, int64_t ts, double price);
-
 /* A tick's 16 bytes from ts and price. */
 void	coin_tickval_encode(int64_t ts, double price, unsigned char *b);
 /* ts and price from 16 bytes: 0, or COIN_ECORRUPT for a bad price. */
@@ -204,7 +203,11 @@ int	coin_series_ends(MDB_cursor *c, const char *pair, size_t plen,
 	    int64_t *first, int64_t *last, size_t *n);
 /* fn for each tick of pair with from <= ts <= to, oldest first. */
 int	coin_series_range(MDB_cursor *c, const char *pair, size_t plen,
-	    int64_t from, int64_t to, coin_series_fn *fn, void *arg);
+	    int64_t from, int64_t to, coin_stage_fn *fn, void *arg);
+/* The same for all its stored ticks: those of c's history, then st's. */
+int	coin_ticks_range(MDB_cursor *c, struct coin_stage *st,
+	    const char *pair, size_t plen, int64_t from, int64_t to,
+	    coin_stage_fn *fn, void *arg);
 /*
  * Put a tick, replacing the pair's tick of the same ts.  newest (NULL:
  * none) is the caller's memory of the pair's newest tick, INT64_MAX when

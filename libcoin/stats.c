@@ -821,9 +821,7 @@ static int
 tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
     int (*fn)(struct ctx *, int64_t, double), int *count)
 {
-	size_t plen = strlen(pair);
 	struct staged sa;
-	int rc;
 
 	if (from < 0)
 		from = 0;
@@ -832,12 +830,8 @@ tick_range(struct ctx *c, const char *pair, int64_t from, int64_t to,
 	sa.c = c;
 	sa.fn = fn;
 	sa.count = count;
-	/* Nothing after the bound is in ticks: not even a look. */
-	if (from <= coin_stage_bound(&c->st) && (rc = coin_series_range(
-	    c->ticks, pair, plen, from, to, staged_tick, &sa)) != 0)
-		return coin_store_mapcode(rc);
-	return coin_stage_range(&c->st, pair, plen, from, to, staged_tick,
-	    &sa);
+	return coin_ticks_range(c->ticks, &c->st, pair, strlen(pair), from,
+	    to, staged_tick, &sa);
 }
 
 static int

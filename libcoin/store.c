@@ -210,7 +210,7 @@ coin_series_ends(MDB_cursor *c, const char *pair, size_t plen,
 
 int
 coin_series_range(MDB_cursor *c, const char *pair, size_t plen,
-    int64_t from, int64_t to, coin_series_fn *fn, void *arg)
+    int64_t from, int64_t to, coin_stage_fn *fn, void *arg)
 {
 	unsigned char b[8];
 	const unsigned char *t;
@@ -247,6 +247,19 @@ coin_series_range(MDB_cursor *c, const char *pair, size_t plen,
 		if ((rc = mdb_cursor_get(c, &k, &d, MDB_NEXT_MULTIPLE)) != 0)
 			return rc == MDB_NOTFOUND ? 0 : rc;
 	}
+}
+
+int
+coin_ticks_range(MDB_cursor *c, struct coin_stage *st, const char *pair,
+    size_t plen, int64_t from, int64_t to, coin_stage_fn *fn, void *arg)
+{
+	int rc;
+
+	/* Nothing after the bound is in the history: not even a look. */
+	if (from <= coin_stage_bound(st) &&
+	    (rc = coin_series_range(c, pair, plen, from, to, fn, arg)) != 0)
+		return coin_store_mapcode(rc);
+	return coin_stage_range(st, pair, plen, from, to, fn, arg);
 }
 
 int
@@ -1844,6 +1857,7 @@ walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
 	struct emit e;
 	size_t plen = strlen(pair);
 	MDB_val k = { plen, (void *)(uintptr_t)pair }, v;
+	MDB_cursor_op op;
 	int64_t first, last;
 	int rc;
 
@@ -1857,22 +1871,22 @@ walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
 			return e.t.ts < since ? 0 : fn(&e.t, arg);
 		if (rc != MDB_NOTFOUND)
 			return rc;
-		/* The tick before the first after until is the newest. */
+		/*
+		 * The newest: the last (where ends() left c), or the one
+		 * before the first after until.
+		 */
+		op = MDB_GET_CURRENT;
 		rc = coin_series_ends(c, pair, plen, &first, &last, NULL);
 		if (rc == 0 && last > until) {
+			op = MDB_PREV_DUP;
 			rc = coin_series_seek(c, pair, plen,
 			    (int64_t)((uint64_t)until + 1), &e.t.ts,
 			    &e.t.price);
-			if (rc == 0)
-				rc = mdb_cursor_get(c, &k, &v, MDB_PREV_DUP);
-			if (rc == 0 && v.mv_size != COIN_TICKVAL)
-				rc = COIN_ECORRUPT;
-			if (rc == 0 && coin_tickval_decode(v.mv_data,
-			    &e.t.ts, &e.t.price) != 0)
-				rc = COIN_ECORRUPT;
-		} else if (rc == 0)
-			rc = coin_series_seek(c, pair, plen, last, &e.t.ts,
-			    &e.t.price);
+		}
+		if (rc == 0)
+			rc = mdb_cursor_get(c, &k, &v, op);
+		if (rc == 0)
+			rc = tickval_get(&v, &e.t.ts, &e.t.price);
 		if (rc == MDB_NOTFOUND)
 			return 0;
 		if (rc != 0)
@@ -1881,11 +1895,7 @@ walk_pair(MDB_cursor *c, struct coin_stage *st, const char *pair,
 			return 0;
 		return fn(&e.t, arg);
 	}
-	/* Nothing after the bound is in ticks: not even a look. */
-	if (since <= coin_stage_bound(st) && (rc = coin_series_range(c, pair,
-	    plen, since, until, emit_staged, &e)) != 0)
-		return coin_store_mapcode(rc);
-	return coin_stage_range(st, pair, plen, since, until, emit_staged,
+	return coin_ticks_range(c, st, pair, plen, since, until, emit_staged,
 	    &e);
 }
 

@@ -823,6 +823,33 @@ START_TEST(prune)
 END_TEST
 
 /*
+ * A schema 5 store with a tick that is not one: the upgrade stops on it
+ * and changes nothing (its one transaction aborted), the store still of
+ * schema 5 with its ticks where they were.
+ */
+START_TEST(schema5_bad_tick)
+{
+	struct coin_store *s = open_rw();
+	unsigned char kb[COIN_TICKKEY_MAX], v[8];
+	size_t n;
+
+	put(s, "a/usd", T0, 3);
+	coin_store_close(s);
+	raw_old_ticks(db);
+	n = coin_tickkey_encode("b/usd", T0, kb);
+	raw_put(db, "ticks", kb, n, "\0\0\0\0\0\0\0\0", 8);	/* price 0 */
+	raw_put(db, "meta", "schema", 6, "5", 1);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_CREATE),
+	    COIN_ECORRUPT);
+	ck_assert_uint_eq(raw_get(db, "meta", "schema", 6, v, sizeof(v)), 1);
+	ck_assert_int_eq(v[0], '5');
+	ck_assert_uint_eq(raw_get(db, "ticks", kb, n, v, sizeof(v)), 8);
+	ck_assert_int_eq(coin_store_open(&s, db, COIN_STORE_RDONLY),
+	    COIN_EUPGRADE);
+}
+END_TEST
+
+/*
  * One pair with more old ticks than a prune transaction takes: the next
  * one goes on from that pair, and the pair keeps what is not old.
  */
@@ -1510,6 +1537,7 @@ store_suite(void)
 	tcase_add_test(tc, schema_refused);
 	tcase_add_test(tc, schema1_upgraded);
 	tcase_add_test(tc, schema5_upgraded);
+	tcase_add_test(tc, schema5_bad_tick);
 	tcase_add_test(tc, not_ours_or_damaged);
 	tcase_add_test(tc, tail_key_too_long);
 	tcase_add_test(tc, stats);

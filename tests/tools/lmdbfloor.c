@@ -122,8 +122,8 @@ put_tick(MDB_cursor *c, long keylen, long pn, uint64_t minute,
 	key(kb, keylen, pn, minute);
 	be64(vb, value);
 	if (dups) {
-		k.mv_size -= 8;
-		memcpy(vb, kb + keylen - 8, 8);
+		k.mv_size -= 8;		/* the minute goes in the value */
+		be64(vb, minute);
 		be64(vb + 8, value);
 		v.mv_size = 16;
 	}
