@@ -437,6 +437,7 @@ main(int argc, char *argv[])
 	unsigned long long top;
 	int ch, status, at_given = 0;
 
+	coin_heap_huge();
 	progname = "coinrank";
 	setlocale(LC_ALL, "");
 	out_init();

@@ -184,6 +184,7 @@ main(int argc, char *argv[])
 	struct coin_store *s;
 	int ch, status, at_given = 0;
 
+	coin_heap_huge();
 	progname = "coinstddev";
 	setlocale(LC_ALL, "");
 	out_init();

@@ -37,6 +37,13 @@ const char	*coin_strerror(int e);
 /* Map error e to the sysexits(3) status the contract gives it. */
 int		 coin_exit_status(int e);
 
+/*
+ * Have malloc serve the process from one heap backed by huge pages
+ * where the system offers them (glibc with transparent huge pages);
+ * else a no-op.  Call first in main, before any thread starts.
+ */
+void		 coin_heap_huge(void);
+
 /* ------------------------------------------------------------------ */
 /* Records (contract section 1). */
 

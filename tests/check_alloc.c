@@ -5,9 +5,12 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alloc_hook.h"
@@ -376,6 +379,118 @@ END_TEST
  * records on two cores: out of memory at any allocation, ENOMEM, and
  * nothing kept but the text the caller frees.
  */
+/*
+ * Transparent huge pages on, in "always" or "madvise" mode, and the
+ * process's malloc glibc's own: then coin_heap_huge() has a job.
+ */
+static int
+huge_expected(void)
+{
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
+	char mode[128];
+	FILE *f;
+	int on;
+
+	if ((f = fopen("/sys/kernel/mm/transparent_hugepage/enabled",
+	    "r")) == NULL)
+		return 0;
+	on = fgets(mode, sizeof(mode), f) != NULL &&
+	    strstr(mode, "[never]") == NULL;
+	fclose(f);
+	return on;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * The VmFlags of the mapping of /proc/self/smaps that holds p into
+ * flags; 0, or -1 when there is none.
+ */
+static int
+vm_flags(const void *p, char *flags, size_t size)
+{
+	char line[512];
+	unsigned long lo, hi, a = (unsigned long)(uintptr_t)p;
+	int in = 0, rc = -1;
+	FILE *f;
+
+	if ((f = fopen("/proc/self/smaps", "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = lo <= a && a < hi;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			snprintf(flags, size, "%s", line + 8);
+			rc = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/*
+ * After coin_heap_huge() malloc still serves every size, on one thread
+ * and another; where huge pages can be had, the large blocks of both
+ * end in a mapping advised for them (VmFlags "hg"; the heap below the
+ * first 2 MiB boundary past what it held before keeps small pages).
+ * In a child:
+ * the allocator's settings are the process's for good.
+ */
+static void *
+heap_thread(void *arg)
+{
+	(void)arg;
+	return malloc(3u << 20);
+}
+
+START_TEST(heap_huge)
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		char flags[512];
+		pthread_t t;
+		char *big, *small;
+		void *other;
+
+		coin_heap_huge();
+		coin_heap_huge();	/* twice: no harm */
+		if ((big = malloc(8u << 20)) == NULL ||
+		    (small = malloc(100)) == NULL)
+			_exit(2);
+		memset(big, 1, 8u << 20);
+		if (pthread_create(&t, NULL, heap_thread, NULL) != 0 ||
+		    pthread_join(t, &other) != 0 || other == NULL)
+			_exit(3);
+		memset(other, 2, 3u << 20);
+		if (huge_expected()) {
+			if (vm_flags(big + (8u << 20) - 1, flags,
+			    sizeof(flags)) != 0 ||
+			    strstr(flags, " hg") == NULL)
+				_exit(4);
+			if (vm_flags((char *)other + (3u << 20) - 1, flags,
+			    sizeof(flags)) != 0 ||
+			    strstr(flags, " hg") == NULL)
+				_exit(5);
+		}
+		free(other);
+		free(small);
+		free(big);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 START_TEST(records_text)
 {
 	static struct coin_stat st[1500];
@@ -792,6 +907,7 @@ alloc_suite(void)
 	tcase_add_test(tc, stats_read);
 	tcase_add_test(tc, records_text);
 	tcase_add_test(tc, batch);
+	tcase_add_test(tc, heap_huge);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: ISC */
+/* heap.c - the process heap on huge pages, where the system has them */
+#define _DEFAULT_SOURCE		/* sbrk(), madvise(), mallopt() */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "coin.h"
+
+/*
+ * Why.  The minute's three processes each touch a few megabytes of
+ * fresh memory once (the records, their text, LMDB's dirty pages) and
+ * exit.  On a virtual machine whose host backs the guest's memory
+ * lazily, a first touch of a 4 KiB page costs 11 to 14 us (measured on
+ * the project's machine: a 4 MiB buffer in 11 ms); on a 2 MiB huge
+ * page it costs 0.3 us a 4 KiB page.  That was a third of the minute's
+ * time at 10,000 pairs.
+ *
+ * How.  glibc's malloc is asked to keep everything in the one main
+ * heap (one arena for all threads, no separate maps for large blocks,
+ * no trimming) and to grow that heap HEAP_PAD at a time; the padded
+ * heap is then advised MADV_HUGEPAGE, so that the kernel backs it with
+ * huge pages as it is touched, if transparent huge pages are on in
+ * "madvise" or "always" mode.  Elsewhere (another C library, a
+ * sanitizer's allocator, no THP) nothing changes: the heap is used only
+ * when sbrk() shows that malloc grew it as asked.
+ */
+#if defined(__GLIBC__)
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define HEAP_PAD	(32u << 20)	/* the heap grows this much at once */
+#define HUGE_PAGE	((uintptr_t)2 << 20)
+
+void
+coin_heap_huge(void)
+{
+	uintptr_t lo, hi, from;
+	char *p;
+
+	if (mallopt(M_ARENA_MAX, 1) != 1 ||
+	    mallopt(M_MMAP_THRESHOLD, 256 << 20) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, 512 << 20) != 1 ||
+	    mallopt(M_TOP_PAD, (int)HEAP_PAD) != 1)
+		return;
+	/*
+	 * A block bigger than the heap's free top makes malloc grow the
+	 * heap by it and the pad: from the block on, the heap is new.
+	 */
+	lo = (uintptr_t)sbrk(0);
+	if ((p = malloc(HEAP_PAD)) == NULL)
+		return;
+	hi = (uintptr_t)sbrk(0);
+	if (hi > lo && (uintptr_t)p < hi && hi - (uintptr_t)p > HEAP_PAD) {
+		from = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+#if defined(MADV_HUGEPAGE)
+		if (from < hi)
+			(void)madvise((void *)from, hi - from, MADV_HUGEPAGE);
+#endif
+	}
+	free(p);
+}
+#else
+void
+coin_heap_huge(void)
+{
+}
+#endif
