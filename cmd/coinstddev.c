@@ -184,7 +184,6 @@ main(int argc, char *argv[])
 	struct coin_store *s;
 	int ch, status, at_given = 0;
 
-	coin_heap_huge();
 	progname = "coinstddev";
 	setlocale(LC_ALL, "");
 	out_init();
@@ -230,6 +229,14 @@ main(int argc, char *argv[])
 		warnx("--all reads no input");
 		usage();
 	}
+	/*
+	 * The stream's run touches a few MB of fresh memory, and a first
+	 * touch is dear; --all holds less on the default heap (4.7 MiB
+	 * against 10.2 at 10,000 pairs, less than sqlite3 takes for the
+	 * same ranking) for a few percent more of its time.
+	 */
+	if (!o.all)
+		coin_heap_huge();
 	s = open_store(o.db, COIN_STORE_CREATE);
 	status = o.all ? all(s, &o) : filter(s, &o, argv, argc);
 	/* stdout's end first: its reader need not wait for the unmapping. */

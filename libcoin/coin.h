@@ -40,7 +40,7 @@ int		 coin_exit_status(int e);
 /*
  * Have malloc serve the process from one heap backed by huge pages
  * where the system offers them (glibc with transparent huge pages);
- * else a no-op.  Call first in main, before any thread starts.
+ * else a no-op.  Call in main before any thread starts.
  */
 void		 coin_heap_huge(void);
 
