@@ -7,9 +7,9 @@
 #include "coin.h"
 
 /*
- * Why.  The minute's three processes each touch a few megabytes of
- * fresh memory once (the records, their text, LMDB's dirty pages) and
- * exit.  On a virtual machine whose host backs the guest's memory
+ * Why.  The minute's coinstddev and coinrank each touch a few megabytes
+ * of fresh memory once (the records, their text, LMDB's dirty pages)
+ * and exit.  On a virtual machine whose host backs the guest's memory
  * lazily, a first touch of a 4 KiB page costs 11 to 14 us (measured on
  * the project's machine: a 4 MiB buffer in 11 ms); on a 2 MiB huge
  * page it costs 0.3 us a 4 KiB page.  That was a third of the minute's
@@ -20,9 +20,11 @@
  * no trimming) and to grow that heap HEAP_PAD at a time; the padded
  * heap is then advised MADV_HUGEPAGE, so that the kernel backs it with
  * huge pages as it is touched, if transparent huge pages are on in
- * "madvise" or "always" mode.  Elsewhere (another C library, a
- * sanitizer's allocator, no THP) nothing changes: the heap is used only
- * when sbrk() shows that malloc grew it as asked.
+ * "madvise" or "always" mode.  The heap is advised only when sbrk()
+ * shows that malloc grew it as asked: under a sanitizer's or a
+ * debugger's allocator it is not, and with another C library this is
+ * a no-op.  Without THP the advice does nothing, and the heap is one
+ * arena on small pages.
  */
 #if defined(__GLIBC__)
 #include <malloc.h>
