@@ -198,7 +198,10 @@ int	coin_tickval_decode(const unsigned char *b, int64_t *ts,
 /* c onto pair's first tick at or after ts (0, its own out), or MDB_NOTFOUND. */
 int	coin_series_seek(MDB_cursor *c, const char *pair, size_t plen,
 	    int64_t ts, int64_t *got, double *price);
-/* pair's first and last ts and (n not NULL) count; MDB_NOTFOUND: none. */
+/*
+ * pair's first and last ts and (n not NULL) count, c left on its last
+ * tick; MDB_NOTFOUND: none.
+ */
 int	coin_series_ends(MDB_cursor *c, const char *pair, size_t plen,
 	    int64_t *first, int64_t *last, size_t *n);
 /* fn for each tick of pair with from <= ts <= to, oldest first. */

@@ -379,6 +379,14 @@ END_TEST
  * records on two cores: out of memory at any allocation, ENOMEM, and
  * nothing kept but the text the caller frees.
  */
+/* The process's malloc is glibc's own (not a sanitizer's). */
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(__SANITIZE_THREAD__)
+#define GLIBC_MALLOC	1
+#else
+#define GLIBC_MALLOC	0
+#endif
+
 /*
  * Transparent huge pages on, in "always" or "madvise" mode, and the
  * process's malloc glibc's own: then coin_heap_huge() has a job.
@@ -386,22 +394,17 @@ END_TEST
 static int
 huge_expected(void)
 {
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(__SANITIZE_THREAD__)
 	char mode[128];
 	FILE *f;
 	int on;
 
-	if ((f = fopen("/sys/kernel/mm/transparent_hugepage/enabled",
-	    "r")) == NULL)
+	if (!GLIBC_MALLOC || (f = fopen(
+	    "/sys/kernel/mm/transparent_hugepage/enabled", "r")) == NULL)
 		return 0;
 	on = fgets(mode, sizeof(mode), f) != NULL &&
 	    strstr(mode, "[never]") == NULL;
 	fclose(f);
 	return on;
-#else
-	return 0;
-#endif
 }
 
 /*
@@ -432,14 +435,32 @@ vm_flags(const void *p, char *flags, size_t size)
 	return rc;
 }
 
-/*
- * After coin_heap_huge() malloc still serves every size, on one thread
- * and another; where huge pages can be had, the large blocks of both
- * end in a mapping advised for them (VmFlags "hg"; the heap below the
- * first 2 MiB boundary past what it held before keeps small pages).
- * In a child:
- * the allocator's settings are the process's for good.
- */
+/* Run fn in a child (the allocator's settings are its for good): 0. */
+static void
+in_child(int (*fn)(void))
+{
+	pid_t pid;
+	int status;
+
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0)
+		_exit(fn());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+
+/* Does the mapping that holds p say it is advised for huge pages? */
+static int
+advised(const void *p)
+{
+	char flags[512];
+
+	return vm_flags(p, flags, sizeof(flags)) == 0 &&
+	    strstr(flags, " hg") != NULL;
+}
+
 static void *
 heap_thread(void *arg)
 {
@@ -447,47 +468,71 @@ heap_thread(void *arg)
 	return malloc(3u << 20);
 }
 
+/*
+ * After coin_heap_huge() malloc still serves every size, on one thread
+ * and another; where huge pages can be had, the large blocks of both
+ * end in a mapping advised for them (VmFlags "hg"; the heap below the
+ * first 2 MiB boundary past what it held before keeps small pages).
+ */
+static int
+huge_child(void)
+{
+	pthread_t t;
+	char *big, *small;
+	void *other;
+
+	coin_heap_huge();
+	coin_heap_huge();	/* twice: no harm */
+	if ((big = malloc(8u << 20)) == NULL ||
+	    (small = malloc(100)) == NULL)
+		return 2;
+	memset(big, 1, 8u << 20);
+	if (pthread_create(&t, NULL, heap_thread, NULL) != 0 ||
+	    pthread_join(t, &other) != 0 || other == NULL)
+		return 3;
+	memset(other, 2, 3u << 20);
+	if (huge_expected() && !advised(big + (8u << 20) - 1))
+		return 4;
+	if (huge_expected() && !advised((char *)other + (3u << 20) - 1))
+		return 5;
+	free(other);
+	free(small);
+	free(big);
+	return 0;
+}
+
 START_TEST(heap_huge)
 {
-	pid_t pid;
-	int status;
+	in_child(huge_child);
+}
+END_TEST
 
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0) {
-		char flags[512];
-		pthread_t t;
-		char *big, *small;
-		void *other;
+/*
+ * Its probe of the heap refused (the one allocation it makes under
+ * glibc's malloc; a sanitizer's refuses the settings before it): it
+ * returns, holding nothing, and malloc goes on serving large blocks.
+ */
+static int
+huge_refused_child(void)
+{
+	char *big;
 
-		coin_heap_huge();
-		coin_heap_huge();	/* twice: no harm */
-		if ((big = malloc(8u << 20)) == NULL ||
-		    (small = malloc(100)) == NULL)
-			_exit(2);
-		memset(big, 1, 8u << 20);
-		if (pthread_create(&t, NULL, heap_thread, NULL) != 0 ||
-		    pthread_join(t, &other) != 0 || other == NULL)
-			_exit(3);
-		memset(other, 2, 3u << 20);
-		if (huge_expected()) {
-			if (vm_flags(big + (8u << 20) - 1, flags,
-			    sizeof(flags)) != 0 ||
-			    strstr(flags, " hg") == NULL)
-				_exit(4);
-			if (vm_flags((char *)other + (3u << 20) - 1, flags,
-			    sizeof(flags)) != 0 ||
-			    strstr(flags, " hg") == NULL)
-				_exit(5);
-		}
-		free(other);
-		free(small);
-		free(big);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	alloc_hook_start(1);
+	coin_heap_huge();
+	if (!alloc_hook_stop() && GLIBC_MALLOC)
+		return 2;	/* it made no allocation to fail */
+	if (alloc_hook_live() != 0)
+		return 3;
+	if ((big = malloc(8u << 20)) == NULL)
+		return 4;
+	memset(big, 1, 8u << 20);
+	free(big);
+	return 0;
+}
+
+START_TEST(heap_huge_refused)
+{
+	in_child(huge_refused_child);
 }
 END_TEST
 
@@ -908,6 +953,7 @@ alloc_suite(void)
 	tcase_add_test(tc, records_text);
 	tcase_add_test(tc, batch);
 	tcase_add_test(tc, heap_huge);
+	tcase_add_test(tc, heap_huge_refused);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("store");
 	tcase_add_checked_fixture(tc, setup, teardown);
