@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "coin.h"
+#include "coin_int.h"
 
 /*
  * Why.  The minute's coinstddev and coinrank each touch a few megabytes
@@ -33,6 +33,9 @@
 
 #define HEAP_PAD	(32u << 20)	/* the heap grows this much at once */
 #define HUGE_PAGE	((uintptr_t)2 << 20)
+#define CHUNK_HDR	16		/* glibc's, on 64-bit systems */
+
+static void *volatile below;	/* the heap below its first huge page */
 
 void
 coin_heap_huge(void)
@@ -53,14 +56,27 @@ coin_heap_huge(void)
 	if ((p = malloc(HEAP_PAD)) == NULL)
 		return;
 	hi = (uintptr_t)sbrk(0);
-	if (hi > lo && (uintptr_t)p < hi && hi - (uintptr_t)p > HEAP_PAD) {
-		from = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-#if defined(MADV_HUGEPAGE)
-		if (from < hi)
-			(void)madvise((void *)from, hi - from, MADV_HUGEPAGE);
-#endif
+	from = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	if (hi <= lo || (uintptr_t)p >= hi || hi - (uintptr_t)p <= HEAP_PAD ||
+	    from >= hi) {
+		free(p);
+		return;
 	}
+#if defined(MADV_HUGEPAGE)
+	(void)madvise((void *)from, hi - from, MADV_HUGEPAGE);
+#endif
 	free(p);
+	/*
+	 * What the heap hands out next starts at p, below the first huge
+	 * page: up to 2 MiB on small pages, where a command's first
+	 * megabytes would go.  A block that reaches up to COIN_HEAP_SMALL below
+	 * that boundary is taken and kept (its pages are never touched, so
+	 * they cost no memory): then the first COIN_HEAP_SMALL handed out are
+	 * on small pages and the rest on huge ones.  Its size: a chunk's
+	 * header is 16 bytes, and from - p a multiple of 16.
+	 */
+	if (from - (uintptr_t)p > COIN_HEAP_SMALL + 2 * CHUNK_HDR)
+		below = malloc(from - (uintptr_t)p - COIN_HEAP_SMALL - CHUNK_HDR);
 }
 #else
 void

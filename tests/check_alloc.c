@@ -471,8 +471,10 @@ heap_thread(void *arg)
 /*
  * After coin_heap_huge() malloc still serves every size, on one thread
  * and another; where huge pages can be had, the large blocks of both
- * end in a mapping advised for them (VmFlags "hg"; the heap below the
- * first 2 MiB boundary past what it held before keeps small pages).
+ * lie in a mapping advised for them (VmFlags "hg"), and the first
+ * block after the call from COIN_HEAP_SMALL on: the heap below the
+ * first 2 MiB boundary past what it held before is not handed out, but
+ * for that much, left on small pages for a command that needs little.
  */
 static int
 huge_child(void)
@@ -491,7 +493,13 @@ huge_child(void)
 	    pthread_join(t, &other) != 0 || other == NULL)
 		return 3;
 	memset(other, 2, 3u << 20);
-	if (huge_expected() && !advised(big + (8u << 20) - 1))
+	/*
+	 * All of it but its first COIN_HEAP_SMALL at most (and a chunk
+	 * header): the heap below that is not handed out.  It was up to
+	 * 2 MiB, where the first block went.
+	 */
+	if (huge_expected() && (!advised(big + COIN_HEAP_SMALL + 64) ||
+	    !advised(big + (8u << 20) - 1)))
 		return 4;
 	if (huge_expected() && !advised((char *)other + (3u << 20) - 1))
 		return 5;
