@@ -40,7 +40,7 @@ static void *volatile below;	/* the heap below its first huge page */
 void
 coin_heap_huge(void)
 {
-	uintptr_t lo, hi, from;
+	uintptr_t lo, hi, from, gap;
 	char *p;
 
 	if (mallopt(M_ARENA_MAX, 1) != 1 ||
@@ -69,14 +69,15 @@ coin_heap_huge(void)
 	/*
 	 * What the heap hands out next starts at p, below the first huge
 	 * page: up to 2 MiB on small pages, where a command's first
-	 * megabytes would go.  A block that reaches up to COIN_HEAP_SMALL below
-	 * that boundary is taken and kept (its pages are never touched, so
-	 * they cost no memory): then the first COIN_HEAP_SMALL handed out are
-	 * on small pages and the rest on huge ones.  Its size: a chunk's
-	 * header is 16 bytes, and from - p a multiple of 16.
+	 * megabytes would go.  A block that reaches up to COIN_HEAP_SMALL
+	 * below that boundary is taken and kept (its pages are never
+	 * touched, so they cost no memory): then the first COIN_HEAP_SMALL
+	 * handed out are on small pages and the rest on huge ones.  Its
+	 * size: a chunk's header is 16 bytes, and from - p a multiple of 16.
 	 */
-	if (from - (uintptr_t)p > COIN_HEAP_SMALL + 2 * CHUNK_HDR)
-		below = malloc(from - (uintptr_t)p - COIN_HEAP_SMALL - CHUNK_HDR);
+	gap = from - (uintptr_t)p;
+	if (gap > COIN_HEAP_SMALL + 2 * CHUNK_HDR)
+		below = malloc(gap - COIN_HEAP_SMALL - CHUNK_HDR);
 }
 #else
 void
