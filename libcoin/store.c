@@ -941,8 +941,9 @@ coin_batch_free(struct coin_batch *b)
 		return;
 	free(b->e);
 	free(b->arena);
+	free(b->pairs);
+	free(b->slot);
 	free(b->order);
-	free(b->first);
 	free(b);
 }
 
@@ -966,23 +967,107 @@ grow_array(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+static uint64_t
+pair_hash(const char *p, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return h;
+}
+
+/* The name of e's pair in b (not NUL-terminated). */
+static const char *
+pend_name(const struct coin_batch *b, const struct coin_pend *e)
+{
+	return b->arena + b->pairs[e->pair].off;
+}
+
+/* The slot of the pair name[0..len) in b's hash: its own, or a free one. */
+static size_t
+pair_slot(const uint32_t *slot, size_t cap, const struct coin_batch *b,
+    const char *name, size_t len)
+{
+	const struct coin_bpair *p;
+	size_t j, mask = cap - 1;
+
+	for (j = pair_hash(name, len) & mask; slot[j] != 0;
+	    j = (j + 1) & mask) {
+		p = &b->pairs[slot[j] - 1];
+		if (p->len == len && memcmp(b->arena + p->off, name, len) == 0)
+			break;
+	}
+	return j;
+}
+
+/* Hash b's pairs anew into its slots (when it has any). */
+static void
+pairs_rehash(struct coin_batch *b)
+{
+	const struct coin_bpair *p;
+	size_t i;
+
+	if (b->scap == 0)
+		return;
+	memset(b->slot, 0, b->scap * sizeof(*b->slot));
+	for (i = 0; i < b->np; i++) {
+		p = &b->pairs[i];
+		b->slot[pair_slot(b->slot, b->scap, b, b->arena + p->off,
+		    p->len)] = (uint32_t)i + 1;
+	}
+}
+
+/* Room in the hash for one more pair: twice the slots, rehashed. */
+static int
+slots_room(struct coin_batch *b)
+{
+	size_t now = b->scap ? 2 * b->scap : 64;
+	uint32_t *ns;
+
+	if (2 * (b->np + 1) <= b->scap)
+		return 0;
+	if (now > SIZE_MAX / 2 / sizeof(*ns) ||
+	    (ns = malloc(now * sizeof(*ns))) == NULL)
+		return COIN_ENOMEM;
+	free(b->slot);
+	b->slot = ns;
+	b->scap = now;
+	pairs_rehash(b);
+	return 0;
+}
+
 int
 coin_batch_add(struct coin_batch *b, const struct coin_tick *t)
 {
-	size_t len = strlen(t->pair);
+	size_t len = strlen(t->pair), j;
+	struct coin_bpair *p;
 	struct coin_pend *e;
 
-	if (b->alen + len > UINT32_MAX ||
-	    grow_array((void **)&b->e, &b->cap, b->n + 1, sizeof(*b->e)) ||
-	    grow_array((void **)&b->arena, &b->acap, b->alen + len, 1))
+	/* Indices are 32 bits, and so are the arena's offsets. */
+	if (b->n >= UINT32_MAX - 1 || b->alen + len > UINT32_MAX ||
+	    slots_room(b) ||
+	    grow_array((void **)&b->e, &b->cap, b->n + 1, sizeof(*b->e)))
 		return COIN_ENOMEM;
+	j = pair_slot(b->slot, b->scap, b, t->pair, len);
+	if (b->slot[j] == 0) {
+		if (grow_array((void **)&b->arena, &b->acap, b->alen + len,
+		    1) || grow_array((void **)&b->pairs, &b->pcap, b->np + 1,
+		    sizeof(*b->pairs)))
+			return COIN_ENOMEM;
+		p = &b->pairs[b->np];
+		p->off = (uint32_t)b->alen;
+		p->len = (uint32_t)len;
+		p->first = (uint32_t)b->n;
+		p->oldest = t->ts;
+		memcpy(b->arena + b->alen, t->pair, len);
+		b->alen += len;
+		b->slot[j] = (uint32_t)++b->np;
+	}
 	e = &b->e[b->n++];
-	e->off = (uint32_t)b->alen;
-	e->len = (uint32_t)len;
+	e->pair = b->slot[j] - 1;
 	e->ts = t->ts;
 	e->price = t->price;
-	memcpy(b->arena + b->alen, t->pair, len);
-	b->alen += len;
 	return 0;
 }
 
@@ -996,9 +1081,10 @@ void
 coin_batch_get(const struct coin_batch *b, size_t i, struct coin_tick *t)
 {
 	const struct coin_pend *e = &b->e[i];
+	const struct coin_bpair *p = &b->pairs[e->pair];
 
-	memcpy(t->pair, b->arena + e->off, e->len);
-	t->pair[e->len] = '\0';
+	memcpy(t->pair, b->arena + p->off, p->len);
+	t->pair[p->len] = '\0';
 	t->ts = e->ts;
 	t->price = e->price;
 }
@@ -1006,29 +1092,51 @@ coin_batch_get(const struct coin_batch *b, size_t i, struct coin_tick *t)
 void
 coin_batch_truncate(struct coin_batch *b, size_t n)
 {
+	size_t np = b->np;
+
 	if (n >= b->n)
 		return;
 	b->n = n;
-	b->alen = b->e[n].off;
+	/* The pairs that came first after n are the last ones. */
+	while (np > 0 && b->pairs[np - 1].first >= n)
+		np--;
+	if (np == b->np)
+		return;
+	b->alen = b->pairs[np].off;
+	b->np = np;
+	pairs_rehash(b);
 }
 
 /* qsort() has no context argument: the batch being sorted. */
 static const struct coin_batch *sorting;
 
+/* x's pair against y's, as LMDB orders keys: bytes, then length. */
+static int
+name_cmp(const struct coin_batch *b, const struct coin_pend *x,
+    const struct coin_pend *y)
+{
+	const struct coin_bpair *p = &b->pairs[x->pair];
+	const struct coin_bpair *q = &b->pairs[y->pair];
+	int c;
+
+	if (x->pair == y->pair)
+		return 0;
+	if ((c = memcmp(b->arena + p->off, b->arena + q->off,
+	    p->len < q->len ? p->len : q->len)) != 0)
+		return c;
+	return p->len < q->len ? -1 : p->len > q->len;
+}
+
 /* Key order (pair, then ts), then arrival, so that the later wins. */
 static int
 pend_cmp(const void *a, const void *b)
 {
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 	const struct coin_pend *x = &sorting->e[i], *y = &sorting->e[j];
-	uint32_t n = x->len < y->len ? x->len : y->len;
 	int c;
 
-	if ((c = memcmp(sorting->arena + x->off, sorting->arena + y->off,
-	    n)) != 0)
+	if ((c = name_cmp(sorting, x, y)) != 0)
 		return c;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
 	return i < j ? -1 : i > j;
@@ -1185,7 +1293,7 @@ put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b)
 	MDB_val k, none = { 0, "" };
 	int64_t state_at, newest = INT64_MAX;
 	const char *pair;
-	size_t i;
+	size_t i, len;
 	int rc;
 
 	if ((rc = coin_state_at(s, txn, &state_at)) != 0)
@@ -1203,21 +1311,21 @@ put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b)
 	}
 	for (i = 0; i < b->n; i++, prev = e) {
 		e = &b->e[b->order[i]];
-		pair = b->arena + e->off;
+		pair = pend_name(b, e);
+		len = b->pairs[e->pair].len;
 		/* The first of each pair in key order is its oldest. */
-		if (prev == NULL || prev->len != e->len ||
-		    memcmp(b->arena + prev->off, pair, e->len) != 0) {
-			if ((rc = drop_stale_state(s, txn, pair, e->len,
-			    e->ts, state_at)) != 0)
+		if (prev == NULL || prev->pair != e->pair) {
+			if ((rc = drop_stale_state(s, txn, pair, len, e->ts,
+			    state_at)) != 0)
 				break;
 			k.mv_data = (void *)(uintptr_t)pair;
-			k.mv_size = e->len;
+			k.mv_size = len;
 			rc = mdb_cursor_put(pc, &k, &none, MDB_NOOVERWRITE);
 			if (rc != 0 && rc != MDB_KEYEXIST)
 				break;
 			newest = INT64_MAX;
 		}
-		if ((rc = coin_series_put(c, pair, e->len, e->ts, e->price,
+		if ((rc = coin_series_put(c, pair, len, e->ts, e->price,
 		    &newest)) != 0)
 			break;
 	}
@@ -1230,18 +1338,14 @@ put_ticks(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b)
 static int
 time_cmp(const void *a, const void *b)
 {
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
 	const struct coin_pend *x = &sorting->e[i], *y = &sorting->e[j];
-	uint32_t n = x->len < y->len ? x->len : y->len;
 	int c;
 
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
-	if ((c = memcmp(sorting->arena + x->off, sorting->arena + y->off,
-	    n)) != 0)
+	if ((c = name_cmp(sorting, x, y)) != 0)
 		return c;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
 	return i < j ? -1 : i > j;
 }
 
@@ -1252,10 +1356,10 @@ time_cmp(const void *a, const void *b)
 static int
 batch_sort_time(struct coin_batch *b)
 {
-	size_t i, one;
+	uint32_t i, one;
 	int sorted = 1;
 
-	if (grow_array((void **)&b->order, &b->ocap, b->n, sizeof(size_t)))
+	if (grow_array((void **)&b->order, &b->ocap, b->n, sizeof(*b->order)))
 		return COIN_ENOMEM;
 	for (i = 0; i < b->n; i++) {
 		b->order[i] = i;
@@ -1274,113 +1378,39 @@ batch_sort_time(struct coin_batch *b)
 	return 0;
 }
 
-static uint64_t
-pair_hash(const char *p, size_t n)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
-	return h;
-}
-
-/*
- * The slot of e's pair in the hash h (cap - 1 = mask) of b's pairs: its
- * own, or the free one where it goes.
- */
-static size_t
-first_slot(const struct coin_batch *b, const struct coin_first *h,
-    size_t mask, const struct coin_pend *e)
-{
-	const struct coin_pend *f;
-	size_t j;
-
-	for (j = pair_hash(b->arena + e->off, e->len) & mask; h[j].at != 0;
-	    j = (j + 1) & mask) {
-		f = &b->e[h[j].at - 1];
-		if (f->len == e->len && memcmp(b->arena + f->off,
-		    b->arena + e->off, e->len) == 0)
-			break;
-	}
-	return j;
-}
-
-/* Make the hash of b's pairs twice as large (or 64 slots), rehashed. */
-static int
-first_grow(struct coin_batch *b, size_t *cap)
-{
-	struct coin_first *h, *old = b->first;
-	size_t i, j, was = *cap, now = was == 0 ? 64 : 2 * was;
-
-	if (now > SIZE_MAX / 2 / sizeof(*h) ||
-	    (h = calloc(now, sizeof(*h))) == NULL)
-		return COIN_ENOMEM;
-	for (i = 0; i < was; i++)
-		if (old[i].at != 0) {
-			j = first_slot(b, h, now - 1, &b->e[old[i].at - 1]);
-			h[j] = old[i];
-		}
-	free(old);
-	b->first = h;
-	b->fcap = *cap = now;
-	return 0;
-}
-
 /*
  * Each pair of b once, with its oldest ts in b: into pairs, and its
- * stale state out.  A hash, not a sort: b's order is the stage's.  It
- * grows with the pairs, not the ticks (at most half full): a batch of
- * 100,000 ticks of 10,000 pairs needs 32,768 slots.
+ * stale state out, in the order of first arrival (a batch's order, as
+ * it came).
  */
 static int
 first_of_pairs(struct coin_store *s, MDB_txn *txn, struct coin_batch *b)
 {
-	const struct coin_pend *e;
-	struct coin_first *h;
+	struct coin_bpair *p;
 	MDB_cursor *pc;
 	MDB_val k, none = { 0, "" };
-	size_t i, j, cap = b->fcap, used = 0;
+	size_t i;
 	int64_t state_at;
 	int rc;
 
 	if ((rc = coin_state_at(s, txn, &state_at)) != 0)
 		return rc;
-	if (cap == 0 && (rc = first_grow(b, &cap)) != 0)
-		return rc;
-	memset(b->first, 0, cap * sizeof(*b->first));
+	for (i = 0; i < b->np; i++)
+		b->pairs[i].oldest = INT64_MAX;
 	for (i = 0; i < b->n; i++) {
-		e = &b->e[i];
-		h = b->first;
-		j = first_slot(b, h, cap - 1, e);
-		if (h[j].at != 0) {
-			if (e->ts < h[j].oldest)
-				h[j].oldest = e->ts;
-			continue;
-		}
-		if (2 * (used + 1) > cap) {
-			if ((rc = first_grow(b, &cap)) != 0)
-				return rc;
-			h = b->first;
-			j = first_slot(b, h, cap - 1, e);
-		}
-		h[j].at = i + 1;
-		h[j].oldest = e->ts;
-		used++;
+		p = &b->pairs[b->e[i].pair];
+		if (b->e[i].ts < p->oldest)
+			p->oldest = b->e[i].ts;
 	}
-	h = b->first;
 	if ((rc = mdb_cursor_open(txn, s->pairs, &pc)) != 0)
 		return rc;
-	/* In the order of first arrival: a batch's order, as it came. */
-	for (i = 0; i < b->n && rc == 0; i++) {
-		e = &b->e[i];
-		j = first_slot(b, h, cap - 1, e);
-		if (h[j].at != i + 1)
-			continue;	/* not its first tick */
-		if ((rc = drop_stale_state(s, txn, b->arena + e->off, e->len,
-		    h[j].oldest, state_at)) != 0)
+	for (i = 0; i < b->np && rc == 0; i++) {
+		p = &b->pairs[i];
+		if ((rc = drop_stale_state(s, txn, b->arena + p->off, p->len,
+		    p->oldest, state_at)) != 0)
 			break;
-		k.mv_data = b->arena + e->off;
-		k.mv_size = e->len;
+		k.mv_data = b->arena + p->off;
+		k.mv_size = p->len;
 		rc = mdb_cursor_put(pc, &k, &none, MDB_NOOVERWRITE);
 		if (rc == MDB_KEYEXIST)
 			rc = 0;
@@ -1472,14 +1502,14 @@ put_staged(struct coin_store *s, MDB_txn *txn, const struct coin_batch *b,
 		v.mv_size = 8;
 		if (e->ts <= merged) {
 			/* Late: into ticks, where its time is. */
-			rc = coin_series_put(tc, b->arena + e->off, e->len,
-			    e->ts, e->price, NULL);
+			rc = coin_series_put(tc, pend_name(b, e),
+			    b->pairs[e->pair].len, e->ts, e->price, NULL);
 			continue;
 		}
 		coin_be64_put(kb, (uint64_t)e->ts);
-		memcpy(kb + 8, b->arena + e->off, e->len);
+		memcpy(kb + 8, pend_name(b, e), b->pairs[e->pair].len);
 		k.mv_data = kb;
-		k.mv_size = 8 + e->len;
+		k.mv_size = 8 + b->pairs[e->pair].len;
 		/* The same key again (a batch may name one twice) is put. */
 		rc = mdb_cursor_put(c, &k, &v, tail_key_past(&last, &k) ?
 		    MDB_APPEND : 0);
@@ -1544,9 +1574,9 @@ out:
 int
 coin_batch_sort(struct coin_batch *b)
 {
-	size_t i;
+	uint32_t i;
 
-	if (grow_array((void **)&b->order, &b->ocap, b->n, sizeof(size_t)))
+	if (grow_array((void **)&b->order, &b->ocap, b->n, sizeof(*b->order)))
 		return COIN_ENOMEM;
 	for (i = 0; i < b->n; i++)
 		b->order[i] = i;

@@ -673,6 +673,71 @@ START_TEST(batch)
 }
 END_TEST
 
+/*
+ * Each pair's name is held once, however many of its ticks the batch
+ * has; a truncation lets go of the names that came first after it, and
+ * a name added again after that is held anew.  The sort orders names as
+ * LMDB orders keys: bytes, then the shorter first.
+ */
+START_TEST(batch_names)
+{
+	static const char *const names[] = { "ab/usd", "a/usd", "ab/usdt",
+	    "b/eur", "a/usd", "ab/usd" };
+	static const size_t sorted[] = { 4, 1, 0, 5, 2, 3 };
+	struct coin_batch *b;
+	struct coin_tick t;
+	char pair[64];
+	size_t i, len = 0;
+
+	ck_assert_int_eq(coin_batch_new(&b), 0);
+	for (i = 0; i < BATCH_N; i++) {
+		batch_pair(i, t.pair, sizeof(t.pair));
+		if (i < 97)
+			len += strlen(t.pair);
+		t.ts = T0 + (int64_t)i;
+		t.price = (double)(i + 1);
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	ck_assert_uint_eq(b->np, 97);
+	ck_assert_uint_eq(b->alen, len);
+	coin_batch_truncate(b, 150);
+	ck_assert_uint_eq(b->np, 97);
+	batch_holds(b, 150);
+	coin_batch_truncate(b, 50);
+	ck_assert_uint_eq(b->np, 50);
+	batch_holds(b, 50);
+	/* Pair 60 went with the truncation; pair 5 did not. */
+	batch_pair(60, t.pair, sizeof(t.pair));
+	ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	batch_pair(5, t.pair, sizeof(t.pair));
+	ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	ck_assert_uint_eq(b->np, 51);
+	coin_batch_get(b, 50, &t);
+	batch_pair(60, pair, sizeof(pair));
+	ck_assert_str_eq(t.pair, pair);
+	coin_batch_get(b, 51, &t);
+	batch_pair(5, pair, sizeof(pair));
+	ck_assert_str_eq(t.pair, pair);
+	coin_batch_truncate(b, 50);
+	batch_holds(b, 50);
+	ck_assert_uint_eq(b->np, 50);
+
+	coin_batch_truncate(b, 0);
+	ck_assert_uint_eq(b->np, 0);
+	ck_assert_uint_eq(b->alen, 0);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(t.pair, sizeof(t.pair), "%s", names[i]);
+		t.ts = T0 + (int64_t)(i % 2);
+		ck_assert_int_eq(coin_batch_add(b, &t), 0);
+	}
+	ck_assert_uint_eq(b->np, 4);
+	ck_assert_int_eq(coin_batch_sort(b), 0);
+	for (i = 0; i < sizeof(sorted) / sizeof(sorted[0]); i++)
+		ck_assert_uint_eq(b->order[i], sorted[i]);
+	coin_batch_free(b);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* The store. */
 
@@ -960,6 +1025,7 @@ alloc_suite(void)
 	tcase_add_test(tc, stats_read);
 	tcase_add_test(tc, records_text);
 	tcase_add_test(tc, batch);
+	tcase_add_test(tc, batch_names);
 	tcase_add_test(tc, heap_huge);
 	tcase_add_test(tc, heap_huge_refused);
 	suite_add_tcase(s, tc);
