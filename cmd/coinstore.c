@@ -18,7 +18,13 @@
 #include "coin.h"
 #include "util.h"
 
-#define BATCH_MAX	100000	/* ticks pending before a bulk commit */
+/*
+ * Ticks pending before a bulk commit.  The reader fills one batch while
+ * the writer commits the last, and LMDB holds what a commit changes: at
+ * 10,000 pairs, 100,000 of them made coinstore -q's peak 11.2 MiB, and
+ * 65,536 make it 9.1 (1.5x the commits, 2% more time).
+ */
+#define BATCH_MAX	65536
 
 enum mode { INGEST, DUMP, PAIRS, STATS, CHECK, PRUNE, BACKUP };
 

@@ -889,6 +889,7 @@ START_TEST(merge_rules)
 	struct coin_store *s;
 	unsigned char kb[COIN_TICKKEY_MAX], price[8], mv[16 + COIN_PAIR_MAX];
 	unsigned char bad[16 + COIN_PAIR_MAX];
+	char last[16];
 	double one = 1;
 	uint64_t u;
 	size_t mlen;
@@ -896,8 +897,11 @@ START_TEST(merge_rules)
 	cut_short();
 	mlen = raw_get(db, "meta", "merging", 7, mv, sizeof(mv));
 	ck_assert_uint_eq(mlen, 16 + 9);
-	ck_assert_int_eq(memcmp(mv + 16, "c0511/usd", 9), 0);
-	ck_assert_uint_eq(coin_be64_get(mv + 8), 512 * COIN_STAGE_MAX);
+	/* The first chunk moved whole pairs, COIN_MERGE_CHUNK ticks. */
+	snprintf(last, sizeof(last), "c%04d/usd",
+	    COIN_MERGE_CHUNK / COIN_STAGE_MAX - 1);
+	ck_assert_int_eq(memcmp(mv + 16, last, 9), 0);
+	ck_assert_uint_eq(coin_be64_get(mv + 8), COIN_MERGE_CHUNK);
 	memcpy(&u, &one, 8);
 	coin_be64_put(price, u);
 	/* In ticks after merged, of a pair the merge has not moved. */
@@ -917,11 +921,11 @@ START_TEST(merge_rules)
 	raw_put(db, "meta", "merging", 7, bad, mlen);
 	ck_assert_int_ge(faults_of(), 1);
 	memcpy(bad, mv, mlen);
-	coin_be64_put(bad + 8, 512 * COIN_STAGE_MAX - 1);
+	coin_be64_put(bad + 8, COIN_MERGE_CHUNK - 1);
 	raw_put(db, "meta", "merging", 7, bad, mlen);
 	ck_assert_int_ge(faults_of(), 1);
 	memcpy(bad, mv, mlen);
-	bad[16 + 4] = '0';		/* c0501/usd: 10 pairs fewer */
+	bad[16 + 4] = '0';		/* c0250/usd: 5 pairs fewer */
 	raw_put(db, "meta", "merging", 7, bad, mlen);
 	ck_assert_int_ge(faults_of(), 1);
 	raw_put(db, "meta", "merging", 7, NULL, 0);

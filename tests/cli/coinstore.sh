@@ -400,7 +400,7 @@ is_status 0
 
 # --- a bulk load commits 64 minutes at most, each through the stage ---
 # 200 pairs x 200 minutes is 40,000 ticks, fewer than a bulk commit's
-# 100,000: in one commit it would go around the stage (none staged).
+# 65,536: in one commit it would go around the stage (none staged).
 # In commits of 64 minutes, each finds the stage full and merges it
 # first, so the last 8 minutes stay staged.
 awk -v t0="$((T0 - 400 * 60))" 'BEGIN {
