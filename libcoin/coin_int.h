@@ -116,14 +116,14 @@ int	coin_price_decode(const MDB_val *v, double *price);
 #define COIN_STAGE_MAX	COIN_BULK_TIMES
 /*
  * Staged ticks moved a transaction.  LMDB holds the pages a transaction
- * changes until it commits, and keeps them for the next: a tick moved
- * into a pair's history of a day changes about four times the pages
- * that staging it did (each pair's last page and those above it), and
- * more as the history deepens.  At a quarter of a bulk commit's ticks
- * the merge is not what sets coinstore's peak: on 1.44M ticks of 1,000
- * pairs 32,768 took 7.4 MB of pages, and the peak grew from 7.0 MiB on
- * a tenth of them to 11.2 on all; 16,384 hold it at 6.5 and 7.7, for
- * 7% more time (a sync a chunk).
+ * changes until it commits, and keeps them for the next.  A tick moved
+ * into a pair's history changes far more pages than staging it did
+ * (each pair's last page and those above it), and more as the history
+ * deepens: on 1.44M ticks of 1,000 pairs (massif) a chunk of 32,768
+ * changed 7.4 MB of pages by the end, 3.2 MB on a tenth of them, and
+ * coinstore's peak grew from 7.0 MiB on the tenth to 11.2 on all.  At
+ * 16,384, a quarter of a bulk commit's ticks, it stays at 6.5 and 7.7,
+ * for 7% more time (a sync a chunk).
  */
 #define COIN_MERGE_CHUNK	16384
 /* Internal: the stage must be merged before this write can go in. */

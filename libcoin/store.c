@@ -986,15 +986,14 @@ pend_name(const struct coin_batch *b, const struct coin_pend *e)
 
 /* The slot of the pair name[0..len) in b's hash: its own, or a free one. */
 static size_t
-pair_slot(const uint32_t *slot, size_t cap, const struct coin_batch *b,
-    const char *name, size_t len)
+pair_slot(const struct coin_batch *b, const char *name, size_t len)
 {
 	const struct coin_bpair *p;
-	size_t j, mask = cap - 1;
+	size_t j, mask = b->scap - 1;
 
-	for (j = pair_hash(name, len) & mask; slot[j] != 0;
+	for (j = pair_hash(name, len) & mask; b->slot[j] != 0;
 	    j = (j + 1) & mask) {
-		p = &b->pairs[slot[j] - 1];
+		p = &b->pairs[b->slot[j] - 1];
 		if (p->len == len && memcmp(b->arena + p->off, name, len) == 0)
 			break;
 	}
@@ -1013,8 +1012,8 @@ pairs_rehash(struct coin_batch *b)
 	memset(b->slot, 0, b->scap * sizeof(*b->slot));
 	for (i = 0; i < b->np; i++) {
 		p = &b->pairs[i];
-		b->slot[pair_slot(b->slot, b->scap, b, b->arena + p->off,
-		    p->len)] = (uint32_t)i + 1;
+		b->slot[pair_slot(b, b->arena + p->off, p->len)] =
+		    (uint32_t)i + 1;
 	}
 }
 
@@ -1049,7 +1048,7 @@ coin_batch_add(struct coin_batch *b, const struct coin_tick *t)
 	    slots_room(b) ||
 	    grow_array((void **)&b->e, &b->cap, b->n + 1, sizeof(*b->e)))
 		return COIN_ENOMEM;
-	j = pair_slot(b->slot, b->scap, b, t->pair, len);
+	j = pair_slot(b, t->pair, len);
 	if (b->slot[j] == 0) {
 		if (grow_array((void **)&b->arena, &b->acap, b->alen + len,
 		    1) || grow_array((void **)&b->pairs, &b->pcap, b->np + 1,
@@ -1059,7 +1058,6 @@ coin_batch_add(struct coin_batch *b, const struct coin_tick *t)
 		p->off = (uint32_t)b->alen;
 		p->len = (uint32_t)len;
 		p->first = (uint32_t)b->n;
-		p->oldest = t->ts;
 		memcpy(b->arena + b->alen, t->pair, len);
 		b->alen += len;
 		b->slot[j] = (uint32_t)++b->np;
